@@ -1,0 +1,95 @@
+"""`datapackage.json`: the Data Package descriptor of a release.
+
+CSV tables are the package's resources (stock `frictionless validate` checks
+them, including `bytes` and `hash`); the Parquet and SQLite copies are listed
+with their sizes and hashes under `pakafg:files`, and every file is in
+`SHA256SUMS` for `sha256sum -c`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from ..schemas import PackageSpec, public_descriptor
+from . import csv as csv_export
+
+FILE_NAME = "datapackage.json"
+SUMS_FILE = "SHA256SUMS"
+PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_entry(path: Path, out: Path, fmt: str, mediatype: str) -> dict:
+    return {
+        "path": path.relative_to(out).as_posix(),
+        "format": fmt,
+        "mediatype": mediatype,
+        "bytes": path.stat().st_size,
+        "hash": f"sha256:{sha256_file(path)}",
+    }
+
+
+def _sources(spec: PackageSpec, tables) -> list[dict]:
+    out = []
+    for row in tables["sources"].to_pylist():
+        entry = {"title": row.get("title") or row.get("publisher") or row["source_id"]}
+        if row.get("url"):
+            entry["path"] = row["url"]
+        out.append(entry)
+    return out
+
+
+def descriptor(spec: PackageSpec, tables, out: Path, files: list[dict], created: str | None) -> dict:
+    meta = spec.metadata
+    desc: dict = {"$schema": PROFILE, "name": spec.name}
+    for key in ("title", "description", "version", "homepage", "keywords"):
+        if meta.get(key) is not None:
+            desc[key] = meta[key] if key != "version" else str(meta[key])
+    if created:
+        desc["created"] = created
+    for key in ("licenses", "contributors"):
+        if meta.get(key):
+            desc[key] = meta[key]
+    desc["sources"] = _sources(spec, tables)
+    resources = []
+    for name, table in spec.tables.items():
+        csv_path = out / csv_export.FOLDER / f"{name}.csv"
+        entry = file_entry(csv_path, out, csv_export.FORMAT, csv_export.MEDIATYPE)
+        res = {"name": name, "type": "table", "path": entry["path"], "scheme": "file", "format": entry["format"],
+               "mediatype": entry["mediatype"], "encoding": "utf-8", "bytes": entry["bytes"], "hash": entry["hash"]}
+        if table.descriptor.get("title"):
+            res["title"] = table.descriptor["title"]
+        if table.descriptor.get("description"):
+            res["description"] = table.descriptor["description"]
+        schema = public_descriptor(table.descriptor)
+        schema.pop("title", None)
+        schema.pop("description", None)
+        res["schema"] = schema
+        resources.append(res)
+    desc["resources"] = resources
+    desc["pakafg:files"] = files
+    return desc
+
+
+def write(spec: PackageSpec, tables, out: Path, files: list[dict], created: str | None) -> Path:
+    path = out / FILE_NAME
+    text = json.dumps(descriptor(spec, tables, out, files, created), ensure_ascii=False, indent=2) + "\n"
+    path.write_text(text, encoding="utf-8", newline="\n")
+    return path
+
+
+def write_sums(out: Path) -> Path:
+    """`SHA256SUMS` of every file in the release, sorted by path."""
+    lines = [f"{sha256_file(p)}  {p.relative_to(out).as_posix()}" for p in sorted(out.rglob("*")) if p.is_file() and p.name != SUMS_FILE]
+    path = out / SUMS_FILE
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
+    return path

@@ -1,0 +1,139 @@
+"""Problems found in the records, as data.
+
+Every check yields `Issue` objects instead of raising, so one run reports every
+problem (congress-legislators' `error(context, message)` style). Each issue has a
+stable kebab-case `code` documented in `CODES` (frictionless-py's error catalogue
+style); tests assert on `(code, path, line, field)`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    code: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+    table: str | None = None
+    record_id: str | None = None
+    field: str | None = None
+    hint: str | None = None
+    severity: str = "error"
+
+    def location(self) -> str:
+        """`path:line:column` as editors and CI annotations expect."""
+        parts = [self.path or "<package>"]
+        if self.line:
+            parts.append(str(self.line))
+            if self.column:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def format(self) -> str:
+        """One line: `path:line:col: table.field: message (hint) [code]`."""
+        what = ".".join(p for p in (self.table, self.field) if p)
+        text = f"{self.location()}: "
+        if what:
+            text += f"{what}: "
+        text += self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return f"{text} [{self.code}]"
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def sort_key(self) -> tuple:
+        return (self.path or "", self.line or 0, self.column or 0, self.field or "", self.code)
+
+
+class PakafgError(Exception):
+    """The build cannot continue (not a data problem): bad configuration, I/O."""
+
+
+class InvalidPackage(PakafgError):
+    """Raised by `build` when validation found errors; carries them all."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        super().__init__(f"{sum(i.severity == 'error' for i in issues)} error(s) in the records")
+
+
+@dataclass
+class Report:
+    """All issues of one run, sorted by place."""
+
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> str:
+        return json.dumps([i.to_dict() for i in self.issues], ensure_ascii=False, indent=2)
+
+
+# The catalogue of issue codes: code -> what it means. Documented in the README
+# (a test fails if a code is used but missing here, or listed but undocumented).
+CODES: dict[str, str] = {
+    # loading (load.py)
+    "file-too-large": "A record file exceeds the size limit.",
+    "binary-file": "A record file contains NUL bytes or is not text.",
+    "encoding-error": "A record file is not valid UTF-8.",
+    "byte-order-mark": "A record file starts with a UTF-8 byte-order mark.",
+    "empty-file": "A record file holds no record.",
+    "yaml-syntax": "The file is not valid YAML (tabs for indentation, bad quoting, multiple documents…).",
+    "yaml-anchor": "Anchors and aliases (&x, *x) are not allowed in records.",
+    "yaml-tag": "Explicit tags (!!python/object, !!int …) are not allowed in records.",
+    "duplicate-key": "A key appears twice in one mapping; YAML would silently keep the last.",
+    "too-deep": "Nesting deeper than any record needs.",
+    "wrong-shape": "A record, list or value has the wrong YAML shape (e.g. a list where a mapping is expected).",
+    "unknown-field": "A key that the table's schema does not define.",
+    "empty-string": "An empty string; omit the key or write null for a missing value.",
+    "id-filename-mismatch": "A record's ID differs from its file name.",
+    # structure (frictionless field types and constraints)
+    "type-error": "A value cannot be read as the field's type (date, number, integer…).",
+    "required": "A required field is missing or null.",
+    "enum": "A value is not one of the field's allowed values.",
+    "pattern": "A value does not match the field's pattern.",
+    "minimum": "A value is below the field's minimum.",
+    "maximum": "A value is above the field's maximum.",
+    "min-length": "A value is shorter than allowed.",
+    "max-length": "A value is longer than allowed.",
+    "duplicate-id": "The same primary key appears in two records.",
+    # frame (pandera cross-field checks)
+    "check-failed": "A table-level rule from the derived pandera model failed.",
+    "date-order": "An end date or upper bound is before its start or lower bound.",
+    "precision-mismatch": "A date does not fit its precision (a month-precise date must be the 1st, …).",
+    "missing-companion": "A field is set without the field that must accompany it (a date without its precision, …).",
+    "qualifier-bounds": "A numeric claim's qualifier does not match which of value / value_low / value_high are set.",
+    "tombstone": "status and superseded_by disagree (superseded needs superseded_by, active must not have one).",
+    "self-link": "A record links to itself.",
+    # links (foreign keys)
+    "foreign-key": "A reference to a record that does not exist.",
+    "dead-reference": "A reference to a withdrawn record, or superseded_by pointing at a record that is not live.",
+    "parent-cycle": "A chain of parent references loops back on itself.",
+    # provenance
+    "source-file-missing": "A source's archived text file does not exist.",
+    "source-path-unsafe": "A source's file path leaves sources/ (.., absolute path, symlink out).",
+    "source-hash-mismatch": "The archived text's sha256 differs from the one recorded.",
+    "source-not-cited": "No record cites this source.",
+    "uncited-record": "An event or claim cites no source.",
+    "quote-not-found": "A quote does not occur in the source's archived text.",
+    "quote-ambiguous": "A quote occurs more than once in the source; `start` must choose one.",
+    "quote-offset-mismatch": "A citation's `start` does not point at its quote.",
+    "number-not-in-quote": "A numeric claim states a number its quote does not contain.",
+}

@@ -1,0 +1,325 @@
+"""From record files to typed rows, keeping each value's file and line.
+
+`collect` walks every table's folder, loads each file strictly (load.py), checks
+the record's shape against the schema (unknown keys, missing ID, ID vs file
+name, child lists) and types every value with frictionless' own field parsers —
+types and per-field constraints (required, enum, pattern, bounds, length) are
+frictionless checks. Child lists (aliases, participants, links, citations)
+become rows of their own tables, keyed by the parent's ID.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .issues import Issue
+from .load import Node, load_file
+from .schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec
+
+# frictionless note type -> our issue code
+NOTE_CODES = {
+    "type": "type-error",
+    "required": "required",
+    "enum": "enum",
+    "pattern": "pattern",
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "minLength": "min-length",
+    "maxLength": "max-length",
+    "exclusiveMinimum": "minimum",
+    "exclusiveMaximum": "maximum",
+}
+
+TYPE_HINTS = {
+    "date": "write the date as YYYY-MM-DD",
+    "number": "write digits only, e.g. 800000 or 2.5 (no thousands separators or words)",
+    "integer": "write a whole number in digits",
+    "boolean": "write true or false",
+}
+
+
+@dataclass(slots=True)
+class Row:
+    """One row of a published table, with where each value was written."""
+
+    table: str
+    path: str
+    line: int
+    cells: dict[str, Any]
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    bad: set[str] = field(default_factory=set)  # fields already reported as unreadable
+
+    def where(self, name: str | None = None) -> tuple[int, int | None]:
+        """(line, column) of a field's value, falling back to the record's start."""
+        if name and name in self.positions:
+            return self.positions[name]
+        return self.line, None
+
+
+@dataclass
+class Collection:
+    """Every row of every table, plus the issues found while reading them."""
+
+    spec: PackageSpec
+    rows: dict[str, list[Row]]
+    issues: list[Issue]
+    files: dict[str, int] = field(default_factory=dict)  # path -> number of records
+
+
+def record_files(spec: PackageSpec, table: TableSpec) -> list[tuple[Path, str]]:
+    """(absolute path, repo-relative posix path) of every record file of a table, sorted."""
+    folder = spec.root / table.directory
+    if not folder.is_dir():
+        return []
+    out = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name.endswith((".yaml", ".yml")) and not entry.name.startswith("."):
+            out.append((Path(entry.path), f"{table.directory}/{entry.name}"))
+    return out
+
+
+class _Typer:
+    """Types raw strings with frictionless fields, cached per table."""
+
+    def __init__(self, table: TableSpec):
+        self.table = table
+        self.fields = {f.name: f for f in table.schema.fields}
+        # Plain strings with no constraints need no parsing: skip frictionless for speed.
+        self.passthrough = {
+            name for name, f in self.fields.items()
+            if f.type == "string" and not table.field(name).get("constraints") and not table.field(name).get("format")
+        }
+
+    def cell(self, name: str, raw: str | None) -> tuple[Any, dict | None]:
+        if name in self.passthrough:
+            return raw, None
+        value, notes = self.fields[name].read_cell(raw)
+        if isinstance(value, Decimal):
+            value = int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
+        return value, notes
+
+
+def _closest(word: str, options) -> str:
+    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else ""
+
+
+def _note_issue(table: TableSpec, name: str, raw: Any, note_type: str, path: str, line: int, col: int | None, record_id: str | None) -> Issue:
+    code = NOTE_CODES.get(note_type, "type-error")
+    fdesc = table.field(name)
+    c = fdesc.get("constraints", {})
+    if code == "required":
+        message, hint = "is required", f"add `{name}: …` — {fdesc.get('description', '')}".strip(" —")
+    elif code == "type-error":
+        message, hint = f"'{raw}' is not a valid {fdesc.get('type')}", TYPE_HINTS.get(fdesc.get("type"), "")
+    elif code == "enum":
+        allowed = ", ".join(c["enum"])
+        suggestion = _closest(str(raw), c["enum"])
+        message, hint = f"'{raw}' is not an allowed value", f"{suggestion + ' ' if suggestion else ''}allowed: {allowed}"
+    elif code == "pattern":
+        message, hint = f"'{raw}' does not match the required pattern {c['pattern']}", "IDs are lowercase words joined by hyphens, e.g. ishaq-dar"
+    elif code in ("minimum", "maximum"):
+        message, hint = f"'{raw}' is out of range", f"{code} is {c.get(code)}"
+    else:
+        limit = c.get("maxLength") if code == "max-length" else c.get("minLength")
+        message, hint = f"is {len(str(raw))} characters long", f"the limit is {limit}; quote a sentence or less"
+    return Issue(code=code, message=message, path=path, line=line, column=col, table=table.name,
+                 record_id=record_id, field=name, hint=hint)
+
+
+def _type_mapping(
+    table: TableSpec,
+    typer: _Typer,
+    node: Node,
+    allowed: list[str],
+    fixed: dict[str, Any],
+    path: str,
+    issues: list[Issue],
+    id_hint: str | None,
+    defer_required: frozenset[str] = frozenset(),
+) -> Row:
+    """Check a record mapping's keys and type its values into a Row."""
+    mapping: dict[str, Node] = node.value
+    record_id = fixed.get(table.id_field) if table.id_field else None
+    if table.id_field and table.id_field in mapping and mapping[table.id_field].kind == "text":
+        record_id = mapping[table.id_field].value
+    record_id = record_id or id_hint
+    for key, value in mapping.items():
+        if key not in allowed:
+            hint = _closest(key, allowed) or f"allowed keys: {', '.join(allowed)}"
+            issues.append(Issue(code="unknown-field", message=f"unknown field '{key}'", path=path, line=value.line,
+                                column=value.column, table=table.name, record_id=record_id, field=key, hint=hint))
+    row = Row(table=table.name, path=path, line=node.line, cells={})
+    for name in table.field_names:
+        if name in fixed:
+            row.cells[name] = fixed[name]
+            continue
+        value_node = mapping.get(name)
+        raw = None
+        if value_node is not None:
+            row.positions[name] = (value_node.line, value_node.column)
+            if value_node.kind in ("mapping", "list"):
+                row.bad.add(name)
+                issues.append(Issue(code="wrong-shape", message=f"expected a single value, found a {value_node.kind}",
+                                    path=path, line=value_node.line, column=value_node.column, table=table.name,
+                                    record_id=record_id, field=name, hint="write one value on the key's line"))
+                row.cells[name] = None
+                continue
+            raw = value_node.value
+            if raw is not None and raw.strip() == "":
+                row.bad.add(name)
+                issues.append(Issue(code="empty-string", message="empty string", path=path, line=value_node.line,
+                                    column=value_node.column, table=table.name, record_id=record_id, field=name,
+                                    hint="omit the key or write null when the value is unknown"))
+                row.cells[name] = None
+                continue
+        if raw is None and name in defer_required:
+            row.cells[name] = None
+            continue
+        if raw is None and (default := table.default(name)) is not None:
+            raw = default
+        typed, notes = typer.cell(name, raw)
+        if notes:
+            line, col = row.where(name) if value_node is not None else (node.line, node.column)
+            for note_type in notes:
+                issues.append(_note_issue(table, name, raw, note_type, path, line, col, record_id))
+                break  # one problem per value is enough to fix it
+            if "type" in notes or "required" in notes:
+                typed = None
+                row.bad.add(name)
+        row.cells[name] = typed
+    return row
+
+
+@dataclass
+class _Child:
+    spec: TableSpec
+    key: str
+    typer: _Typer
+    parent_fields: dict[str, str]  # child field -> "id" | "table"
+    item_fields: list[str]  # fields written inside an item
+
+    @property
+    def deferred(self) -> frozenset[str]:
+        """Key fields a record may leave out because the build computes them (citation offsets)."""
+        return frozenset(n for n in self.spec.primary_key if not self.spec.required(n))
+
+
+def _child_layout(spec: PackageSpec, parent: TableSpec) -> list[_Child]:
+    out = []
+    for child in spec.children_of(parent.name):
+        if LIST_KEYS_TABLE_FIELD in child.field_names:
+            parent_fields = {LIST_KEYS_TABLE_FIELD: "table", LIST_KEYS_ID_FIELD: "id"}
+        else:
+            parent_fields = {parent.id_field: "id"}
+        items = [n for n in child.field_names if n not in parent_fields and not child.field(n).get("x-computed")]
+        out.append(_Child(child, child.records["key"], _Typer(child), parent_fields, items))
+    return out
+
+
+def _collect_children(parent: TableSpec, record: Node, record_id: str | None, layout: list[_Child], path: str,
+                      rows: dict[str, list[Row]], issues: list[Issue]) -> None:
+    for child in layout:
+        node = record.value.get(child.key)
+        if node is None or node.value is None:
+            continue
+        if node.kind != "list":
+            issues.append(Issue(code="wrong-shape", message=f"'{child.key}' must be a list", path=path, line=node.line,
+                                column=node.column, table=parent.name, record_id=record_id, field=child.key,
+                                hint=f"write one `- …` line per item under `{child.key}:`"))
+            continue
+        fixed_base = {name: (parent.name if kind == "table" else record_id) for name, kind in child.parent_fields.items()}
+        for item in node.value:
+            if len(child.item_fields) == 1 and item.kind != "mapping":
+                item = Node({child.item_fields[0]: item}, item.line, item.column)
+            if item.kind != "mapping":
+                issues.append(Issue(code="wrong-shape", message=f"each item of '{child.key}' must be a mapping",
+                                    path=path, line=item.line, column=item.column, table=child.spec.name,
+                                    record_id=record_id, field=child.key,
+                                    hint=f"write items as `- {child.item_fields[0]}: …` with keys {', '.join(child.item_fields)}"))
+                continue
+            row = _type_mapping(child.spec, child.typer, item, child.item_fields, dict(fixed_base), path, issues, record_id,
+                                defer_required=child.deferred)
+            rows[child.spec.name].append(row)
+
+
+def collect(spec: PackageSpec, only: set[str] | None = None) -> Collection:
+    """Load and type every record of the package; never raises on bad input."""
+    rows: dict[str, list[Row]] = {name: [] for name in spec.tables}
+    issues: list[Issue] = []
+    files: dict[str, int] = {}
+    for table in spec.record_tables():
+        typer = _Typer(table)
+        allowed = spec.record_keys(table.name)
+        layout = _child_layout(spec, table)
+        for file, path in record_files(spec, table):
+            if only is not None and path not in only:
+                continue
+            stem = file.stem
+            root, file_issues = load_file(file, path)
+            issues.extend(file_issues)
+            if root is None:
+                files[path] = 0
+                continue
+            if table.group_by:
+                if root.kind != "list":
+                    issues.append(Issue(code="wrong-shape", message=f"expected a list of {table.name} records, found a {root.kind}",
+                                        path=path, line=root.line, column=root.column, table=table.name,
+                                        hint=f"start each record with `- {table.id_field}: …`"))
+                    files[path] = 0
+                    continue
+                records, fixed = root.value, {table.group_by: stem}
+            else:
+                if root.kind != "mapping":
+                    issues.append(Issue(code="wrong-shape", message=f"expected one {table.name} record (a mapping), found a {root.kind}",
+                                        path=path, line=root.line, column=root.column, table=table.name,
+                                        hint=f"the file holds one record: `{table.id_field}: {stem}` and its fields"))
+                    files[path] = 0
+                    continue
+                records, fixed = [root], {}
+            files[path] = len(records)
+            for record in records:
+                if record.kind != "mapping":
+                    issues.append(Issue(code="wrong-shape", message=f"expected a record (a mapping), found a {record.kind}",
+                                        path=path, line=record.line, column=record.column, table=table.name))
+                    continue
+                row = _type_mapping(table, typer, record, allowed, dict(fixed), path, issues, None)
+                rid = row.cells.get(table.id_field)
+                if not table.group_by and rid is not None and rid != stem:
+                    line, col = row.where(table.id_field)
+                    issues.append(Issue(code="id-filename-mismatch", message=f"ID '{rid}' does not match the file name '{file.name}'",
+                                        path=path, line=line, column=col, table=table.name, record_id=rid, field=table.id_field,
+                                        hint=f"rename the file to {rid}{file.suffix} or set {table.id_field}: {stem}"))
+                rows[table.name].append(row)
+                _collect_children(table, record, rid, layout, path, rows, issues)
+    return Collection(spec=spec, rows=rows, issues=issues, files=files)
+
+
+def check_primary_keys(coll: Collection) -> list[Issue]:
+    """Duplicate primary keys, naming where the first one was written."""
+    issues = []
+    for name, table in coll.spec.tables.items():
+        pk = table.primary_key
+        if not pk:
+            continue
+        seen: dict[tuple, Row] = {}
+        for row in coll.rows[name]:
+            key = tuple(row.cells.get(k) for k in pk)
+            if any(k is None for k in key):
+                continue
+            if key in seen:
+                first = seen[key]
+                line, col = row.where(pk[-1])
+                label = ", ".join(f"{k}={v}" for k, v in zip(pk, key))
+                issues.append(Issue(code="duplicate-id", message=f"{label} is already used at {first.path}:{first.line}",
+                                    path=row.path, line=line, column=col, table=name, record_id=str(key[0]), field=pk[-1],
+                                    hint="IDs must be unique across the package; choose another or merge the records"))
+            else:
+                seen[key] = row
+    return issues
+

@@ -1,0 +1,251 @@
+"""The package's single source of truth: `datapackage.yaml` and `schemas/*.yaml`.
+
+Everything else is derived from these files here — frictionless `Schema`s, the
+pyarrow schema of each Parquet table, the pandera model, the SQLite DDL, the
+JSON Schema for editors and the data dictionary (PUDL's `to_*` style). No field
+list is written anywhere else.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from frictionless import Schema
+
+from .issues import PakafgError
+
+PACKAGE_FILE = "datapackage.yaml"
+SCHEMA_DIR = "schemas"
+COMMON_FILE = "_common.yaml"
+LIST_KEYS_TABLE_FIELD = "record_table"  # polymorphic parent reference (citations)
+LIST_KEYS_ID_FIELD = "record_id"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One published table: its frictionless schema and where its rows come from."""
+
+    name: str
+    descriptor: dict  # expanded Table Schema, including x- properties
+    records: dict  # {dir} | {dir, group_by} | {parent, key}
+    schema_path: str
+
+    @functools.cached_property
+    def schema(self) -> Schema:
+        return Schema.from_descriptor(public_descriptor(self.descriptor))
+
+    @property
+    def fields(self) -> list[dict]:
+        return self.descriptor["fields"]
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f["name"] for f in self.fields]
+
+    def field(self, name: str) -> dict:
+        for f in self.fields:
+            if f["name"] == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def primary_key(self) -> list[str]:
+        return list(self.descriptor.get("primaryKey", []))
+
+    @property
+    def id_field(self) -> str | None:
+        """The single-field primary key of a record table (None for link tables)."""
+        pk = self.primary_key
+        return pk[0] if len(pk) == 1 and not self.is_child else None
+
+    @property
+    def foreign_keys(self) -> list[dict]:
+        return list(self.descriptor.get("foreignKeys", []))
+
+    @property
+    def checks(self) -> list[dict]:
+        return list(self.descriptor.get("x-checks", []))
+
+    @property
+    def is_child(self) -> bool:
+        return "parent" in self.records
+
+    @property
+    def parents(self) -> list[str]:
+        p = self.records.get("parent")
+        return [p] if isinstance(p, str) else list(p or [])
+
+    @property
+    def directory(self) -> str | None:
+        return self.records.get("dir")
+
+    @property
+    def group_by(self) -> str | None:
+        return self.records.get("group_by")
+
+    def default(self, name: str) -> str | None:
+        return self.field(name).get("x-default")
+
+    def required(self, name: str) -> bool:
+        return bool(self.field(name).get("constraints", {}).get("required"))
+
+
+@dataclass(frozen=True)
+class PackageSpec:
+    """`datapackage.yaml` plus every table spec, in the order of `resources`."""
+
+    root: Path
+    metadata: dict
+    tables: dict[str, TableSpec] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata["version"])
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata["name"])
+
+    def record_tables(self) -> list[TableSpec]:
+        """Tables whose rows are files on disk (not child lists)."""
+        return [t for t in self.tables.values() if not t.is_child]
+
+    def children_of(self, table: str) -> list[TableSpec]:
+        return [t for t in self.tables.values() if table in t.parents]
+
+    def record_keys(self, table: str) -> list[str]:
+        """Keys a record file of `table` may contain: its fields plus child list keys."""
+        spec = self.tables[table]
+        keys = [n for n in spec.field_names if n != spec.group_by]
+        keys += [c.records["key"] for c in self.children_of(table)]
+        return keys
+
+
+def _expand_field(raw: dict, common: dict, path: Path) -> dict:
+    """Expand `- use: name` into the shared definition, merging overrides one level deep."""
+    if "use" not in raw:
+        return dict(raw)
+    base_name = raw["use"]
+    if base_name not in common:
+        raise PakafgError(f"{path}: field uses unknown shared definition {base_name!r} (see {SCHEMA_DIR}/{COMMON_FILE})")
+    merged = copy.deepcopy(common[base_name])
+    merged.setdefault("name", base_name)
+    for key, value in raw.items():
+        if key == "use":
+            continue
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    # name first, then type, for readable descriptors
+    return {"name": merged.pop("name"), "type": merged.pop("type", "string"), **merged}
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise PakafgError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise PakafgError(f"{path}: invalid YAML: {exc}") from None
+
+
+def public_descriptor(descriptor: dict) -> dict:
+    """The Table Schema without pakafg's `x-` extensions, as published."""
+
+    def strip(obj):
+        if isinstance(obj, dict):
+            return {k: strip(v) for k, v in obj.items() if not str(k).startswith("x-")}
+        if isinstance(obj, list):
+            return [strip(v) for v in obj]
+        return obj
+
+    return strip(descriptor)
+
+
+def load_package_spec(root: str | Path) -> PackageSpec:
+    """Read `datapackage.yaml` and the schemas it names; raise PakafgError if they are broken."""
+    root = Path(root)
+    metadata = _read_yaml(root / PACKAGE_FILE)
+    if not isinstance(metadata, dict) or "resources" not in metadata:
+        raise PakafgError(f"{root / PACKAGE_FILE}: expected a mapping with `resources`")
+    common_path = root / SCHEMA_DIR / COMMON_FILE
+    common = (_read_yaml(common_path) or {}).get("fields", {}) if common_path.exists() else {}
+    tables: dict[str, TableSpec] = {}
+    for res in metadata["resources"]:
+        schema_path = root / res["schema"]
+        raw = _read_yaml(schema_path)
+        descriptor = dict(raw)
+        descriptor["fields"] = [_expand_field(f, common, schema_path) for f in raw.get("fields", [])]
+        spec = TableSpec(name=res["name"], descriptor=descriptor, records=dict(res.get("records", {})), schema_path=res["schema"])
+        try:
+            spec.schema  # noqa: B018 - validates the descriptor with frictionless
+        except Exception as exc:  # frictionless raises FrictionlessException
+            raise PakafgError(f"{schema_path}: not a valid Table Schema: {exc}") from None
+        tables[spec.name] = spec
+    return PackageSpec(root=root, metadata=metadata, tables=tables)
+
+
+# --- derived targets -----------------------------------------------------------
+
+def to_pyarrow(spec: TableSpec):
+    """The Arrow schema of the published table (Parquet column types)."""
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "date": pa.date32(), "boolean": pa.bool_()}
+    return pa.schema(
+        [pa.field(f["name"], types[f.get("type", "string")], nullable=not f.get("constraints", {}).get("required", False),
+                  metadata={"description": f.get("description", "")}) for f in spec.fields]
+    )
+
+
+PANDAS_DTYPES = {"string": "str", "integer": "Int64", "number": "Float64", "boolean": "boolean", "date": "datetime64[s]"}
+
+
+def to_pandera(spec: TableSpec):
+    """A pandera `DataFrameSchema` for the table, derived from its Table Schema.
+
+    Consumers can validate a published CSV/Parquet with it; the build uses it for
+    table-level checks. Columns, dtypes, nullability, enums, patterns, bounds and
+    the primary key come from the schema; cross-field rules from its `x-checks`.
+    """
+    import pandera.pandas as pa
+
+    from .validate.frame import cross_field_checks
+
+    columns = {}
+    for f in spec.fields:
+        c = f.get("constraints", {})
+        checks = []
+        if "enum" in c:
+            checks.append(pa.Check.isin(c["enum"]))
+        if "pattern" in c:
+            checks.append(pa.Check.str_matches(f"(?:{c['pattern']})\\Z"))  # frictionless patterns match whole values
+        if "minimum" in c:
+            checks.append(pa.Check.ge(c["minimum"]))
+        if "maximum" in c:
+            checks.append(pa.Check.le(c["maximum"]))
+        if "maxLength" in c:
+            checks.append(pa.Check.str_length(max_value=c["maxLength"]))
+        columns[f["name"]] = pa.Column(
+            PANDAS_DTYPES[f.get("type", "string")],
+            checks=checks,
+            nullable=not c.get("required", False),
+            unique=bool(c.get("unique")),
+            required=True,
+            description=f.get("description"),
+        )
+    return pa.DataFrameSchema(
+        columns,
+        checks=cross_field_checks(spec),
+        unique=spec.primary_key if len(spec.primary_key) > 1 else None,
+        name=spec.name,
+        strict=True,
+        ordered=True,
+    )

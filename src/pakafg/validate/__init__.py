@@ -1,0 +1,62 @@
+"""Validation: every check over the collected rows, all issues in one report.
+
+Order matters only where a later check needs an earlier one's output:
+structure (load + type, frictionless) -> provenance (fills citation offsets)
+-> primary keys -> frame (pandera) -> links (foreign keys, tombstones, cycles).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..issues import Issue, Report
+from ..records import Collection, check_primary_keys, collect
+from ..schemas import PackageSpec, load_package_spec
+from .frame import check_frame
+from .links import check_links
+from .provenance import check_provenance
+
+
+@dataclass
+class Validation:
+    """The outcome of `validate`: typed rows of every table and the report."""
+
+    collection: Collection
+    report: Report
+
+    @property
+    def spec(self) -> PackageSpec:
+        return self.collection.spec
+
+    @property
+    def valid(self) -> bool:
+        return self.report.valid
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    """Keep the first issue per (file, line, field): later checks often restate an earlier failure."""
+    seen, out = set(), []
+    for issue in issues:
+        key = (issue.path, issue.line, issue.field, issue.record_id) if issue.field else (issue.path, issue.line, issue.code, issue.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(issue)
+    return sorted(out, key=Issue.sort_key)
+
+
+def validate_collection(coll: Collection) -> Validation:
+    issues = list(coll.issues)
+    issues += check_provenance(coll)
+    issues += check_primary_keys(coll)
+    for name, table in coll.spec.tables.items():
+        issues += check_frame(table, coll.rows[name])
+    issues += check_links(coll)
+    return Validation(coll, Report(_dedupe(issues)))
+
+
+def validate(root: str | Path = ".") -> Validation:
+    """Load and check every record of the package at `root`."""
+    spec = load_package_spec(root)
+    return validate_collection(collect(spec))

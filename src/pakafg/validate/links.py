@@ -1,0 +1,102 @@
+"""Referential integrity: foreign keys, tombstones and parent chains.
+
+Foreign keys come from each Table Schema's `foreignKeys`; the polymorphic
+`citations.record_table/record_id` pair is resolved against the named table.
+Withdrawn records stay resolvable (tombstones) but live records must not point
+at them, and `superseded_by` must point at a live record.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from ..issues import Issue
+from ..records import Collection, Row
+from ..schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD
+
+LIVE = "active"
+
+
+def _suggest(value: str, keys: dict) -> str:
+    if len(keys) > 50_000:  # keep error reporting linear on huge packages
+        return ""
+    match = difflib.get_close_matches(value, keys.keys(), n=1, cutoff=0.75)
+    return f"did you mean '{match[0]}'?" if match else ""
+
+
+def _index(coll: Collection, table: str) -> dict[str, Row]:
+    spec = coll.spec.tables[table]
+    key = spec.primary_key[0]
+    return {row.cells[key]: row for row in coll.rows[table] if row.cells.get(key) is not None}
+
+
+def _ref_issue(row: Row, table: str, field: str, code: str, message: str, hint: str) -> Issue:
+    line, col = row.where(field)
+    return Issue(code=code, message=message, path=row.path, line=line, column=col, table=table, field=field, hint=hint)
+
+
+def check_links(coll: Collection) -> list[Issue]:
+    issues: list[Issue] = []
+    indexes = {t.name: _index(coll, t.name) for t in coll.spec.record_tables() if t.id_field}
+    for name, spec in coll.spec.tables.items():
+        for fk in spec.foreign_keys:
+            (field,) = fk["fields"]
+            target = fk["reference"]["resource"] or name
+            keys = indexes.get(target)
+            if keys is None:
+                continue
+            for row in coll.rows[name]:
+                value = row.cells.get(field)
+                if value is None:
+                    continue
+                ref = keys.get(value)
+                if ref is None:
+                    issues.append(_ref_issue(row, name, field, "foreign-key", f"'{value}' is not a known {target} ID",
+                                             _suggest(value, keys) or f"add tables/{target}/{value}.yaml or fix the ID"))
+                    continue
+                status, ref_status = row.cells.get("status", LIVE), ref.cells.get("status", LIVE)
+                if field == "superseded_by" and ref_status != LIVE:
+                    issues.append(_ref_issue(row, name, field, "dead-reference", f"superseded_by points at '{value}', which is {ref_status}",
+                                             f"point at the live record that replaced it ({ref.cells.get('superseded_by') or 'none'})"))
+                elif field != "superseded_by" and status == LIVE and ref_status == "withdrawn":
+                    issues.append(_ref_issue(row, name, field, "dead-reference", f"'{value}' is withdrawn", "refer to a live record instead"))
+                elif field != "superseded_by" and status == LIVE and ref_status == "superseded":
+                    issues.append(_ref_issue(row, name, field, "dead-reference", f"'{value}' is superseded by '{ref.cells.get('superseded_by')}'",
+                                             f"use '{ref.cells.get('superseded_by')}'"))
+                if target == name and field != "superseded_by" and value == row.cells.get(spec.primary_key[0]):
+                    issues.append(_ref_issue(row, name, field, "self-link", f"'{value}' refers to itself", "remove the self-reference"))
+        if LIST_KEYS_TABLE_FIELD in spec.field_names:  # polymorphic reference (citations)
+            for row in coll.rows[name]:
+                table, rid = row.cells.get(LIST_KEYS_TABLE_FIELD), row.cells.get(LIST_KEYS_ID_FIELD)
+                if table in indexes and rid is not None and rid not in indexes[table]:
+                    issues.append(_ref_issue(row, name, LIST_KEYS_ID_FIELD, "foreign-key", f"'{rid}' is not a known {table} ID",
+                                             "cite from within an existing record"))
+    issues.extend(_cycles(coll, indexes))
+    return issues
+
+
+def _cycles(coll: Collection, indexes: dict[str, dict[str, Row]]) -> list[Issue]:
+    """Parent chains (parent_event_id, parent_place_id, …) must end; report each loop once."""
+    issues = []
+    for name, spec in coll.spec.tables.items():
+        for fk in spec.foreign_keys:
+            (field,) = fk["fields"]
+            if fk["reference"]["resource"] not in ("", name) or field == "superseded_by":
+                continue
+            keys = indexes[name]
+            done: set[str] = set()
+            for start in sorted(keys):
+                path, seen = [], set()
+                node = start
+                while node is not None and node in keys and node not in done and node not in seen:
+                    seen.add(node)
+                    path.append(node)
+                    node = keys[node].cells.get(field)
+                if node is not None and node in seen:
+                    loop = path[path.index(node):] + [node]
+                    if len(loop) > 2:  # length-1 loops are reported as self-links
+                        row = keys[node]
+                        issues.append(_ref_issue(row, name, field, "parent-cycle", f"{field} chain loops: {' -> '.join(loop)}",
+                                                 "one of these records must not have this parent"))
+                done.update(path)
+    return issues
