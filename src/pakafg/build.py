@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .export import EXPORTERS, datapackage
+from .export import EXPORTERS, PACKAGE_EXPORTERS, datapackage
 from .issues import InvalidPackage, PakafgError
 from .tables import compile_tables
 from .validate import Validation, validate
@@ -60,6 +60,9 @@ def write_release(validation: Validation, staging: Path, created: str | None) ->
             path = exporter.write(name, table, staging)
             if exporter.FORMAT != "csv":
                 files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE))
+    for exporter in PACKAGE_EXPORTERS:
+        path = exporter.write_package(spec, tables, staging)
+        files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE))
     datapackage.write(spec, tables, staging, files, created)
     datapackage.write_sums(staging)
     return sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())

@@ -249,3 +249,58 @@ def to_pandera(spec: TableSpec):
         strict=True,
         ordered=True,
     )
+
+
+SQLITE_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "date": "TEXT", "boolean": "INTEGER"}
+
+
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_literal(value) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def to_sqlite_ddl(spec: TableSpec) -> str:
+    """`CREATE TABLE` for the SQLite copy: types, NOT NULL, PRIMARY KEY, FOREIGN KEYs, CHECKs.
+
+    Dates are ISO `YYYY-MM-DD` TEXT (checked with `date()`), booleans 0/1;
+    enums, bounds and lengths become CHECK constraints. Patterns are not
+    checked (SQLite has no built-in REGEXP). A polymorphic reference such as
+    citations.record_id (its table is named in record_table) cannot be a
+    FOREIGN KEY; it is left unconstrained.
+    """
+    lines = []
+    for f in spec.fields:
+        name, ftype = _sql_name(f["name"]), f.get("type", "string")
+        c = f.get("constraints", {})
+        col = f"{name} {SQLITE_TYPES[ftype]}"
+        if c.get("required"):
+            col += " NOT NULL"
+        checks = []
+        if "enum" in c:
+            checks.append(f"{name} IN ({', '.join(_sql_literal(v) for v in c['enum'])})")
+        if "minimum" in c:
+            checks.append(f"{name} >= {_sql_literal(c['minimum'])}")
+        if "maximum" in c:
+            checks.append(f"{name} <= {_sql_literal(c['maximum'])}")
+        if "maxLength" in c:
+            checks.append(f"length({name}) <= {int(c['maxLength'])}")
+        if ftype == "date":
+            checks.append(f"{name} = date({name}, '+0 days')")  # '+0 days' normalises 02-30, so it fails
+        if ftype == "boolean":
+            checks.append(f"{name} IN (0, 1)")
+        if checks:
+            col += " CHECK (" + " AND ".join(checks) + ")"
+        lines.append(col)
+    if spec.primary_key:
+        lines.append(f"PRIMARY KEY ({', '.join(_sql_name(k) for k in spec.primary_key)})")
+    for fk in spec.foreign_keys:
+        ref = fk["reference"]
+        target = ref.get("resource") or spec.name
+        lines.append(f"FOREIGN KEY ({', '.join(_sql_name(k) for k in fk['fields'])}) "
+                     f"REFERENCES {_sql_name(target)} ({', '.join(_sql_name(k) for k in ref['fields'])})")
+    return f"CREATE TABLE {_sql_name(spec.name)} (\n  " + ",\n  ".join(lines) + "\n)"

@@ -2,13 +2,16 @@
 
 Each exporter takes the compiled Arrow tables and writes its files under the
 release's staging directory, returning the paths it wrote; `datapackage` runs
-last because it describes (size + sha256) what the others wrote.
+last because it describes (size + sha256) what the others wrote. Formats that
+hold every table in one file (SQLite) are in PACKAGE_EXPORTERS and write the
+whole package at once with `write_package(spec, tables, out)`.
 """
 
 from __future__ import annotations
 
-from . import csv, datapackage, parquet
+from . import csv, datapackage, parquet, sqlite
 
 EXPORTERS = (csv, parquet)
+PACKAGE_EXPORTERS = (sqlite,)
 
-__all__ = ["EXPORTERS", "csv", "datapackage", "parquet"]
+__all__ = ["EXPORTERS", "PACKAGE_EXPORTERS", "csv", "datapackage", "parquet", "sqlite"]

@@ -1,0 +1,66 @@
+"""SQLite: one database with every table, its types, keys and foreign keys.
+
+Usable as it is by datasette, sqlite-utils and `sqlite3` (`PRAGMA foreign_keys
+= ON` enforces the references). The DDL is derived from the Table Schemas
+(`schemas.to_sqlite_ddl`). The database is filled in memory, rows in primary-key
+order, and written with `VACUUM INTO` at a fixed page size, so the same rows and
+the same SQLite library give byte-identical files (the header records the
+library's version number, so a different SQLite may change a few bytes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pyarrow as pa
+
+from ..issues import PakafgError
+from ..schemas import PackageSpec, to_sqlite_ddl
+
+FORMAT = "sqlite"
+MEDIATYPE = "application/vnd.sqlite3"
+PAGE_SIZE = 4096
+
+
+def file_name(spec: PackageSpec) -> str:
+    return f"{spec.name}.sqlite"
+
+
+def _cell(value):
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def write_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path) -> Path:
+    """Write `<name>.sqlite` into `out`; fail if any foreign key or CHECK is violated."""
+    path = out / file_name(spec)
+    if path.exists():
+        path.unlink()
+    con = sqlite3.connect(":memory:")
+    try:
+        con.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        con.execute("PRAGMA foreign_keys = OFF")  # self-references and order; checked in full below
+        with con:
+            for name, table_spec in spec.tables.items():
+                con.execute(to_sqlite_ddl(table_spec))
+            for name, table in tables.items():
+                cols = ", ".join('"' + c.replace('"', '""') + '"' for c in table.column_names)
+                marks = ", ".join("?" for _ in table.column_names)
+                rows = ([_cell(v) for v in row.values()] for row in table.to_pylist())
+                try:
+                    con.executemany(f'INSERT INTO "{name}" ({cols}) VALUES ({marks})', rows)
+                except sqlite3.IntegrityError as exc:
+                    raise PakafgError(f"SQLite export: table {name} breaks its schema: {exc}") from None
+        broken = con.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            table, rowid, parent, _ = broken[0]
+            raise PakafgError(f"SQLite export: {len(broken)} foreign key violation(s), first: {table} row {rowid} -> {parent}")
+        con.execute("VACUUM INTO ?", (str(path),))
+    finally:
+        con.close()
+    return path

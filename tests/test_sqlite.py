@@ -1,0 +1,105 @@
+"""The SQLite copy: same tables, types and foreign keys as the Table Schemas, read back with sqlite3."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sqlite3
+
+import pytest
+
+from pakafg import build
+from pakafg.schemas import load_package_spec, to_sqlite_ddl
+
+from conftest import make_package
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    return build(make_package(tmp_path_factory.mktemp("sqlite") / "pkg"))
+
+
+@pytest.fixture
+def db(release):
+    con = sqlite3.connect(release.path / "pakistan-afghanistan-relations.sqlite")
+    con.execute("PRAGMA foreign_keys = ON")
+    yield con
+    con.close()
+
+
+def test_same_tables_and_rows_as_csv(release, db):
+    desc = json.loads((release.path / "datapackage.json").read_text())
+    names = [r["name"] for r in desc["resources"]]
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid")]
+    assert tables == names
+    for res in desc["resources"]:
+        with open(release.path / res["path"], encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        columns = [r[1] for r in db.execute(f'PRAGMA table_info("{res["name"]}")')]
+        assert columns == rows[0] == [f["name"] for f in res["schema"]["fields"]]
+        db_rows = db.execute(f'SELECT * FROM "{res["name"]}"').fetchall()  # rowid order = primary-key order
+        as_text = [["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in r]
+                   for r in db_rows]
+        assert as_text == rows[1:], res["name"]
+
+
+def test_types_and_nulls(db):
+    row = db.execute("SELECT typeof(value), typeof(value_low), value_low, period_start, typeof(period_start) "
+                     "FROM claims WHERE claim_id = 'fp-deportations-over-800000'").fetchone()
+    assert row == ("null", "real", 800000.0, "2023-11-01", "text")
+    assert db.execute("SELECT typeof(start) FROM citations LIMIT 1").fetchone() == ("integer",)
+
+
+def test_foreign_keys_declared_and_enforced(db):
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    fks = {(r[2], r[3], r[4]) for r in db.execute("PRAGMA foreign_key_list(claims)")}
+    assert ("sources", "source_id", "source_id") in fks
+    assert ("actors", "claimant_actor_id", "actor_id") in fks
+    assert ("claims", "superseded_by", "claim_id") in fks
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        db.execute("INSERT INTO claims (claim_id, source_id, claimant_actor_id, speech_act, summary, quote, status) "
+                   "VALUES ('x', 'no-such-source', 'pakistan', 'states', 's', 'q', 'active')")
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        db.execute("DELETE FROM sources")  # every source is cited
+
+
+def test_constraints_enforced(db):
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute("UPDATE events SET event_type = 'PARTY' WHERE rowid = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute("UPDATE events SET date_start = '2025-02-30' WHERE rowid = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+        db.execute("UPDATE claims SET quote = NULL WHERE rowid = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        db.execute("INSERT INTO actor_aliases SELECT * FROM actor_aliases LIMIT 1")
+
+
+def test_polymorphic_citation_reference_has_no_foreign_key(db):
+    assert [r[3] for r in db.execute("PRAGMA foreign_key_list(citations)")] == ["source_id"]
+
+
+def test_listed_with_hash(release):
+    desc = json.loads((release.path / "datapackage.json").read_text())
+    entry = next(e for e in desc["pakafg:files"] if e["format"] == "sqlite")
+    data = (release.path / entry["path"]).read_bytes()
+    assert entry["path"] == "pakistan-afghanistan-relations.sqlite"
+    assert entry["mediatype"] == "application/vnd.sqlite3"
+    assert entry["bytes"] == len(data) and entry["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+    sums = (release.path / "SHA256SUMS").read_text().splitlines()
+    assert f"{hashlib.sha256(data).hexdigest()}  pakistan-afghanistan-relations.sqlite" in sums
+
+
+def test_two_builds_give_identical_sqlite(release, tmp_path):
+    again = build(make_package(tmp_path / "again"))
+    name = "pakistan-afghanistan-relations.sqlite"
+    assert (again.path / name).read_bytes() == (release.path / name).read_bytes()
+
+
+@pytest.mark.parametrize("table", sorted(load_package_spec(make_package.__globals__["REPO"]).tables))
+def test_ddl_is_valid_sqlite(table):
+    spec = load_package_spec(make_package.__globals__["REPO"])
+    con = sqlite3.connect(":memory:")
+    con.execute(to_sqlite_ddl(spec.tables[table]))
+    columns = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
+    assert columns == spec.tables[table].field_names
