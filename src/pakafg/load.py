@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.parser import Parser
+from yaml.reader import Reader
 from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
 
 from .issues import Issue
 
@@ -26,23 +30,23 @@ MAX_DEPTH = 6  # record > list > item > value is 4 levels; deeper is never valid
 NULL_SCALARS = frozenset({"", "~", "null", "Null", "NULL"})
 ALLOWED_TAGS = frozenset({BaseResolver.DEFAULT_SCALAR_TAG, BaseResolver.DEFAULT_SEQUENCE_TAG, BaseResolver.DEFAULT_MAPPING_TAG})
 
-try:  # the C parser when PyYAML was built with libyaml
-    from yaml import CParser as _Parser
+
+class _PyParser(Reader, Scanner, Parser, Composer):
+    """PyYAML's pure-Python parser: used where libyaml is more lenient (tabs)."""
+
+    def __init__(self, stream):
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+
+
+try:  # the C parser when PyYAML was built with libyaml (`yaml` itself does not export it)
+    from yaml.cyaml import CParser as _Parser
 
     C_ACCELERATED = True
 except ImportError:  # pragma: no cover - pure-Python fallback
-    from yaml.composer import Composer
-    from yaml.parser import Parser
-    from yaml.reader import Reader
-    from yaml.scanner import Scanner
-
-    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
-        def __init__(self, stream):
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            Parser.__init__(self)
-            Composer.__init__(self)
-
+    _Parser = _PyParser  # type: ignore[misc]
     C_ACCELERATED = False
 
 
@@ -52,6 +56,19 @@ class _StringLoader(_Parser, BaseResolver):
     def __init__(self, stream):
         _Parser.__init__(self, stream)
         BaseResolver.__init__(self)
+
+
+class _StrictStringLoader(_PyParser, BaseResolver):
+    """The same in pure Python, for text holding a tab: libyaml accepts tabs as separators
+    (`key:<TAB>value`); PyYAML's own scanner rejects them with a position, as the rules require."""
+
+    def __init__(self, stream):
+        _PyParser.__init__(self, stream)
+        BaseResolver.__init__(self)
+
+
+def _loader_for(text: str) -> type:
+    return _StrictStringLoader if "\t" in text else _StringLoader
 
 
 @dataclass(slots=True)
@@ -78,7 +95,7 @@ def _issue(code: str, path: str, message: str, line: int | None = None, column: 
 def _first_anchor(text: str, path: str) -> Issue | None:
     """Find an anchor or alias by parsing events; only called when `&` or `*` appears."""
     try:
-        for event in yaml.parse(text, Loader=_StringLoader):
+        for event in yaml.parse(text, Loader=_loader_for(text)):
             anchor = getattr(event, "anchor", None)
             if anchor is not None:
                 m = event.start_mark
@@ -97,7 +114,7 @@ def parse_text(text: str, path: str) -> tuple[Node | None, list[Issue]]:
         if anchored:
             return None, [anchored]
     try:
-        root = yaml.compose(text, Loader=_StringLoader)
+        root = yaml.compose(text, Loader=_loader_for(text))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(p for p in (exc.context, exc.problem) if p)
