@@ -35,7 +35,28 @@ def _ref_issue(row: Row, table: str, field: str, code: str, message: str, hint: 
     return Issue(code=code, message=message, path=row.path, line=line, column=col, table=table, field=field, hint=hint)
 
 
+def _status_of(coll: Collection, indexes: dict[str, dict[str, Row]], name: str):
+    """A row's lifecycle status; a child row (participant, link, citation) lives and dies with its parent."""
+    spec = coll.spec.tables[name]
+    if not spec.is_child:
+        return lambda row: row.cells.get("status", LIVE)
+    if LIST_KEYS_TABLE_FIELD in spec.field_names:
+        def polymorphic(row: Row) -> str:
+            parent = indexes.get(row.cells.get(LIST_KEYS_TABLE_FIELD), {}).get(row.cells.get(LIST_KEYS_ID_FIELD))
+            return parent.cells.get("status", LIVE) if parent else LIVE
+        return polymorphic
+    parent_table = spec.parents[0]
+    parent_key = coll.spec.tables[parent_table].id_field
+    parents = indexes.get(parent_table, {})
+
+    def child(row: Row) -> str:
+        parent = parents.get(row.cells.get(parent_key))
+        return parent.cells.get("status", LIVE) if parent else LIVE
+    return child
+
+
 def check_links(coll: Collection) -> list[Issue]:
+    """Every foreign key resolves; live rows point at live records; no self-references or parent loops."""
     issues: list[Issue] = []
     indexes = {t.name: _index(coll, t.name) for t in coll.spec.record_tables() if t.id_field}
     for name, spec in coll.spec.tables.items():
@@ -45,16 +66,21 @@ def check_links(coll: Collection) -> list[Issue]:
             keys = indexes.get(target)
             if keys is None:
                 continue
+            status_of = _status_of(coll, indexes, name)
             for row in coll.rows[name]:
                 value = row.cells.get(field)
                 if value is None:
                     continue
+                if target == name and value == row.cells.get(spec.primary_key[0]):
+                    issues.append(_ref_issue(row, name, field, "self-link", f"'{value}' refers to itself",
+                                             "a record cannot be its own parent or replacement; remove the self-reference"))
+                    continue
                 ref = keys.get(value)
                 if ref is None:
                     issues.append(_ref_issue(row, name, field, "foreign-key", f"'{value}' is not a known {target} ID",
-                                             _suggest(value, keys) or f"add tables/{target}/{value}.yaml or fix the ID"))
+                                             _suggest(value, keys) or f"add {coll.spec.tables[target].directory}/{value}.yaml or fix the ID"))
                     continue
-                status, ref_status = row.cells.get("status", LIVE), ref.cells.get("status", LIVE)
+                status, ref_status = status_of(row), ref.cells.get("status", LIVE)
                 if field == "superseded_by" and ref_status != LIVE:
                     issues.append(_ref_issue(row, name, field, "dead-reference", f"superseded_by points at '{value}', which is {ref_status}",
                                              f"point at the live record that replaced it ({ref.cells.get('superseded_by') or 'none'})"))
@@ -63,8 +89,6 @@ def check_links(coll: Collection) -> list[Issue]:
                 elif field != "superseded_by" and status == LIVE and ref_status == "superseded":
                     issues.append(_ref_issue(row, name, field, "dead-reference", f"'{value}' is superseded by '{ref.cells.get('superseded_by')}'",
                                              f"use '{ref.cells.get('superseded_by')}'"))
-                if target == name and field != "superseded_by" and value == row.cells.get(spec.primary_key[0]):
-                    issues.append(_ref_issue(row, name, field, "self-link", f"'{value}' refers to itself", "remove the self-reference"))
         if LIST_KEYS_TABLE_FIELD in spec.field_names:  # polymorphic reference (citations)
             for row in coll.rows[name]:
                 table, rid = row.cells.get(LIST_KEYS_TABLE_FIELD), row.cells.get(LIST_KEYS_ID_FIELD)

@@ -1,10 +1,13 @@
 """Provenance: every row traceable to the exact words of an archived source.
 
 Each source's archived text is read once, checked against its sha256, and
-normalised once (curly quotes, dashes, NBSP and whitespace runs folded) into a
+folded once (curly quotes, dashes, exotic spaces, whitespace runs) into a
 searchable string with a map back to original character offsets. Each quote
-is then looked up only in its own source's text, so the cost is linear in
-the corpus. Offsets are computed here and published in `citations`.
+is then looked up only in its own source's text, so the cost is linear in the
+corpus: sum over citations of the length of the one text they cite, never
+every source per claim. Offsets (code points, 0-based, end exclusive) are
+computed here, and the published quote is the archived text's own characters
+`text[start:end]`, so a consumer can verify each row with plain Python.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import difflib
 import hashlib
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ..issues import Issue
@@ -22,15 +26,19 @@ from ..schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD
 
 SOURCES_DIR = "sources"
 CITED_TABLES = ("events", "claims")  # tables whose live records must cite a source
+MAX_SOURCE_BYTES = 16 * 1024 * 1024  # a news article is a few KB; a book-length text still fits
+LIVE = "active"
 
-# 1:1 character folds (keep offsets): quotes, dashes, exotic spaces
+# 1:1 character folds (offsets unchanged): quotes, dashes, every whitespace character -> " "
 _FOLD = str.maketrans({
     **{c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u00b4`"},
     **{c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"},
     **{c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"},
-    **{c: " " for c in "\u00a0\u2007\u202f\u2009\u200a\u2002\u2003"},
+    **{chr(c): " " for c in range(0x3000 + 1) if chr(c).isspace()},
+    **{c: " " for c in "\u2028\u2029\u205f\u200a"},
 })
-_SPACES = re.compile(r"\s+")
+_RUNS = re.compile(r" {2,}")  # after folding, the only change of length: a run of spaces -> one
+_WORD_START = re.compile(r"(?<![^ ])[^ ]")  # a word start: a non-space after a space or at the start
 
 
 @dataclass
@@ -47,13 +55,9 @@ class IndexedText:
         translated = text.translate(_FOLD)
         pieces, starts, origins = [], [0], [0]
         pos = n = 0
-        for m in _SPACES.finditer(translated):
-            pieces.append(translated[pos:m.start()])
-            n += m.start() - pos
-            starts.append(n)
-            origins.append(m.start())
-            pieces.append(" ")
-            n += 1
+        for m in _RUNS.finditer(translated):  # only runs of 2+ spaces shift offsets
+            pieces.append(translated[pos:m.start() + 1])
+            n += m.start() + 1 - pos
             pos = m.end()
             starts.append(n)
             origins.append(pos)
@@ -64,39 +68,67 @@ class IndexedText:
         i = bisect.bisect_right(self._starts, folded_offset) - 1
         return self._origins[i] + (folded_offset - self._starts[i])
 
+    def _span(self, at: int, length: int) -> tuple[int, int]:
+        """Original (start, end) of the folded span [at, at + length); the span's ends are never spaces."""
+        return self.original_offset(at), self.original_offset(at + length - 1) + 1
+
     def find_all(self, quote: str, limit: int = 2) -> list[tuple[int, int]]:
         """(start, end) original offsets of up to `limit` occurrences of the folded quote."""
         needle = fold(quote)
-        out = []
+        out: list[tuple[int, int]] = []
         if not needle:
             return out
         at = self.folded.find(needle)
         while at >= 0 and len(out) < limit:
-            out.append((self.original_offset(at), self.original_offset(at + len(needle) - 1) + 1))
+            out.append(self._span(at, len(needle)))
             at = self.folded.find(needle, at + 1)
         return out
 
-    def closest(self, quote: str) -> str:
-        """The passage most like the quote, to show a contributor their typo."""
+    def closest(self, quote: str, max_windows: int = 50_000) -> tuple[int, str, str]:
+        """(offset, passage, first difference) of the passage most like the quote, to show a typo.
+
+        Only runs when a quote is not found: compares the quote with the window of
+        the same length at each word start (pruned by difflib's cheap upper bound).
+        """
         needle = fold(quote)
-        words = [m.start() for m in re.finditer(r"\S+", self.folded)]
-        best, best_at = 0.0, 0
-        matcher = difflib.SequenceMatcher(autojunk=False)
+        if not needle or not self.folded.strip():
+            return 0, "", ""
+        matcher = difflib.SequenceMatcher(None, autojunk=False)
         matcher.set_seq2(needle)
-        for at in words[:20_000]:
-            window = self.folded[at:at + len(needle)]
-            matcher.set_seq1(window)
-            if matcher.real_quick_ratio() <= best or matcher.quick_ratio() <= best:
+        best, best_at = -1.0, 0
+        for i, m in enumerate(_WORD_START.finditer(self.folded)):
+            if i >= max_windows:
+                break
+            matcher.set_seq1(self.folded[m.start():m.start() + len(needle)])
+            if matcher.quick_ratio() <= best:
                 continue
             ratio = matcher.ratio()
             if ratio > best:
-                best, best_at = ratio, at
-        start = self.original_offset(best_at)
-        return self.original[start:start + len(needle) + 10].replace("\n", " ")
+                best, best_at = ratio, m.start()
+        end = self.folded.find(" ", best_at + len(needle) - 1)  # finish the last word
+        end = len(self.folded) if end < 0 else end
+        window = self.folded[best_at:end].rstrip()
+        start, stop = self._span(best_at, len(window))
+        return start, " ".join(self.original[start:stop].split()), _first_difference(needle, window)
+
+
+def _first_difference(quote: str, passage: str) -> str:
+    """'quote has "campain", source has "campaign"' for the first differing words."""
+    a, b = quote.split(" "), passage.split(" ")
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "insert":
+            return f'the source has "{" ".join(b[j1:j2])}" after "{" ".join(a[max(0, i1 - 2):i1])}"'
+        if tag == "delete":
+            return f'the source has no "{" ".join(a[i1:i2])}"'
+        return f'quote has "{" ".join(a[i1:i2])}", source has "{" ".join(b[j1:j2])}"'
+    return ""
 
 
 def fold(text: str) -> str:
-    return _SPACES.sub(" ", text.translate(_FOLD)).strip()
+    """The matching form of a text: quotes, dashes and spaces unified, whitespace runs collapsed."""
+    return _RUNS.sub(" ", text.translate(_FOLD)).strip()
 
 
 def _issue(row: Row, table: str, field: str | None, code: str, message: str, hint: str, record_id=None) -> Issue:
@@ -106,106 +138,149 @@ def _issue(row: Row, table: str, field: str | None, code: str, message: str, hin
 
 
 def safe_source_path(root: Path, relative: str) -> Path | None:
-    """The archived file's path if it stays inside sources/ (no .., absolute path or symlink out)."""
-    if not relative or relative.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", relative) or ".." in Path(relative).parts:
+    """The archived file's real path if it stays inside <root>/sources/ (no .., absolute path or symlink out)."""
+    if (not relative or relative.startswith(("/", "\\")) or "\\" in relative or re.match(r"^[A-Za-z]:", relative)
+            or ".." in Path(relative).parts):
         return None
-    base = (root / SOURCES_DIR).resolve()
-    target = (root / relative).resolve()
-    try:
-        target.relative_to(base)
-    except ValueError:
+    base = Path(root).resolve() / SOURCES_DIR  # not resolved itself: a symlinked sources/ leaves the repository
+    target = (Path(root) / relative).resolve()
+    if target == base or base not in target.parents:
         return None
     return target
 
 
 def load_source_texts(coll: Collection) -> tuple[dict[str, IndexedText], list[Issue]]:
-    """Read, hash-check and index every source's archived text."""
+    """Read, hash-check and index every source's archived text (each exactly once)."""
     texts: dict[str, IndexedText] = {}
     issues: list[Issue] = []
     for row in coll.rows["sources"]:
         sid, relative = row.cells.get("source_id"), row.cells.get("file")
         if sid is None or relative is None:
             continue
+
+        def problem(code: str, message: str, hint: str, field: str = "file") -> None:
+            issues.append(_issue(row, "sources", field, code, message, hint, sid))
+
         path = safe_source_path(coll.spec.root, relative)
         if path is None:
-            issues.append(_issue(row, "sources", "file", "source-path-unsafe", f"'{relative}' is outside {SOURCES_DIR}/",
-                                 f"archive the text as {SOURCES_DIR}/{sid}.txt and point at it", sid))
+            problem("source-path-unsafe", f"'{relative}' leads outside {SOURCES_DIR}/",
+                    f"archive the text as {SOURCES_DIR}/{sid}.txt (a regular file, not a link out of the repository) and point at it")
+            continue
+        if path.is_dir():
+            problem("source-file-missing", f"'{relative}' is a directory, not a file", f"point at the archived text, e.g. {SOURCES_DIR}/{sid}.txt")
             continue
         if not path.is_file():
-            issues.append(_issue(row, "sources", "file", "source-file-missing", f"'{relative}' does not exist",
-                                 f"archive the source text at {relative}", sid))
+            problem("source-file-missing", f"'{relative}' does not exist", f"archive the source text at {relative}, or fix the path")
             continue
-        data = path.read_bytes()
+        try:
+            size = path.stat().st_size
+            if size > MAX_SOURCE_BYTES:
+                problem("file-too-large", f"{relative} is {size} bytes; the limit is {MAX_SOURCE_BYTES}",
+                        "archive only the article's text")
+                continue
+            data = path.read_bytes()
+        except OSError as exc:
+            problem("source-file-missing", f"'{relative}' cannot be read: {exc.strerror or exc}", "check the file's permissions")
+            continue
         digest = hashlib.sha256(data).hexdigest()
-        if row.cells.get("sha256") and digest != row.cells["sha256"]:
-            issues.append(_issue(row, "sources", "sha256", "source-hash-mismatch", f"{relative} has sha256 {digest}",
-                                 "the archived text changed; restore it byte for byte, or record the new hash if the archive was corrected", sid))
+        recorded = row.cells.get("sha256")
+        if recorded and digest != recorded:
+            problem("source-hash-mismatch", f"{relative} has sha256 {digest}, not the recorded {recorded}",
+                    "the archived text changed: restore it byte for byte, or record the new hash if the archive itself was corrected",
+                    "sha256")
         try:
             texts[sid] = IndexedText.of(data.decode("utf-8"))
-        except UnicodeDecodeError:
-            issues.append(_issue(row, "sources", "file", "encoding-error", f"{relative} is not valid UTF-8",
-                                 "archive the text as UTF-8", sid))
+        except UnicodeDecodeError as exc:
+            problem("encoding-error", f"{relative} is not valid UTF-8 (byte {exc.start})", "archive the text as UTF-8")
     return texts, issues
 
 
-def citation_rows(coll: Collection) -> list[Row]:
-    """All citations: the `citations` lists plus each claim's own quote (added to the table here)."""
+def citation_rows(coll: Collection) -> list[tuple[Row, Row | None]]:
+    """Every citation with the claim it came from: the `citations` lists, plus each claim's own quote.
+
+    A claim's quote becomes a `citations` row here (once per collection, so a
+    second validation of the same rows does not add it twice).
+    """
     rows = coll.rows["citations"]
+    pairs: list[tuple[Row, Row | None]] = [(row, None) for row in rows if row.cells.get(LIST_KEYS_TABLE_FIELD) != "claims"]
+    derived = {(r.cells.get(LIST_KEYS_ID_FIELD), r.path, r.line): r for r in rows if r.cells.get(LIST_KEYS_TABLE_FIELD) == "claims"}
     for claim in coll.rows["claims"]:
         cid, sid, quote = claim.cells.get("claim_id"), claim.cells.get("source_id"), claim.cells.get("quote")
         if cid is None or sid is None or quote is None:
             continue
-        positions = {"quote": claim.where("quote"), "source_id": (claim.line, None), LIST_KEYS_ID_FIELD: claim.where("claim_id")}
-        rows.append(Row("citations", claim.path, claim.line,
-                        {LIST_KEYS_TABLE_FIELD: "claims", LIST_KEYS_ID_FIELD: cid, "source_id": sid, "quote": quote, "start": None, "end": None},
-                        positions))
-    return rows
+        row = derived.get((cid, claim.path, claim.line))
+        if row is None:
+            positions = {"quote": claim.where("quote"), "source_id": (claim.line, None), LIST_KEYS_ID_FIELD: claim.where("claim_id")}
+            row = Row("citations", claim.path, claim.line,
+                      {LIST_KEYS_TABLE_FIELD: "claims", LIST_KEYS_ID_FIELD: cid, "source_id": sid, "quote": quote, "start": None, "end": None},
+                      positions)
+            rows.append(row)
+        pairs.append((row, claim))
+    return pairs
+
+
+def _locate(row: Row, claim: Row | None, text: IndexedText, sid: str, relative: str) -> Issue | None:
+    """Find one citation's quote; set its offsets and source characters, or say what is wrong."""
+    table, rid, quote, given = (row.cells.get(LIST_KEYS_TABLE_FIELD), row.cells.get(LIST_KEYS_ID_FIELD),
+                                row.cells.get("quote"), row.cells.get("start"))
+    where = claim or row
+    found = text.find_all(quote, limit=2 if given is None else 10_000)
+    if not found:
+        at, passage, difference = text.closest(quote)
+        hint = f'closest passage at {at}: "{passage}"' + (f"; {difference}" if difference else "")
+        return _issue(where, table, "quote", "quote-not-found", f"quote not found in source '{sid}' ({relative})", hint, rid)
+    if given is not None:
+        match = [span for span in found if span[0] == given]
+        if not match:
+            starts = ", ".join(str(s) for s, _ in found[:5])
+            return _issue(row, table, "start", "quote-offset-mismatch", f"start {given} does not point at the quote in '{sid}'",
+                          f"the quote starts at {starts}; write one of these or leave `start` out", rid)
+        found = match
+    elif len(found) > 1:
+        first, second = found[0][0], found[1][0]
+        how = (f"add `start: {first}` (or {second}) to choose one" if claim is None
+               else "quote more words so it occurs only once")
+        return _issue(where, table, "quote", "quote-ambiguous", f"quote occurs more than once in source '{sid}' (at {first} and {second})",
+                      how, rid)
+    start, end = found[0]
+    exact = text.original[start:end]  # the source's own characters, however the record typed them
+    row.cells["start"], row.cells["end"], row.cells["quote"] = start, end, exact
+    if claim is not None:
+        claim.cells["quote"] = exact
+    return None
 
 
 def check_provenance(coll: Collection) -> list[Issue]:
-    """Hashes, quotes, offsets, coverage; fills in citation offsets."""
+    """Hashes, quotes, offsets, coverage and numbers; fills in citation offsets."""
     texts, issues = load_source_texts(coll)
-    citations = citation_rows(coll)
+    files = {r.cells.get("source_id"): r.cells.get("file") for r in coll.rows["sources"]}
     cited_sources: set[str] = set()
     cited_records: set[tuple[str, str]] = set()
-    for row in citations:
-        sid, quote, table = row.cells.get("source_id"), row.cells.get("quote"), row.cells.get(LIST_KEYS_TABLE_FIELD)
+    for row, claim in citation_rows(coll):
+        sid, quote = row.cells.get("source_id"), row.cells.get("quote")
         cited_sources.add(sid)
-        cited_records.add((table, row.cells.get(LIST_KEYS_ID_FIELD)))
+        cited_records.add((row.cells.get(LIST_KEYS_TABLE_FIELD), row.cells.get(LIST_KEYS_ID_FIELD)))
         text = texts.get(sid)
         if text is None or not quote:
-            continue
-        given = row.cells.get("start")
-        found = text.find_all(quote, limit=2 if given is None else 1_000)
-        where_field = "quote"
-        if not found:
-            issues.append(_issue(row, table, where_field, "quote-not-found", f"quote not found in source '{sid}'",
-                                 f"closest passage: \"{text.closest(quote)}\"", row.cells.get(LIST_KEYS_ID_FIELD)))
-            continue
-        if given is not None:
-            match = [span for span in found if span[0] == given]
-            if not match:
-                issues.append(_issue(row, table, "start", "quote-offset-mismatch", f"start {given} does not point at the quote",
-                                     f"the quote starts at {', '.join(str(s) for s, _ in found[:5])}", row.cells.get(LIST_KEYS_ID_FIELD)))
-                continue
-            found = match
-        elif len(found) > 1:
-            issues.append(_issue(row, table, where_field, "quote-ambiguous", f"quote occurs more than once in source '{sid}'",
-                                 f"quote more words, or add `start: {found[0][0]}` (or {found[1][0]}) to choose", row.cells.get(LIST_KEYS_ID_FIELD)))
-            continue
-        row.cells["start"], row.cells["end"] = found[0]
+            continue  # unknown source (a foreign-key issue) or unreadable text (reported above)
+        issue = _locate(row, claim, text, sid, files.get(sid))
+        if issue:
+            issues.append(issue)
     for table in CITED_TABLES:
         key = coll.spec.tables[table].primary_key[0]
         for row in coll.rows[table]:
             rid = row.cells.get(key)
-            if rid is not None and row.cells.get("status", "active") == "active" and (table, rid) not in cited_records:
-                issues.append(_issue(row, table, key, "uncited-record", f"'{rid}' cites no source",
-                                     "add `citations: [{source_id: …, quote: …}]` with the words it rests on", rid))
+            if rid is None or row.cells.get("status", LIVE) != LIVE or (table, rid) in cited_records:
+                continue
+            if "quote" in coll.spec.tables[table].field_names:
+                continue  # a claim cites through its own quote; a missing quote is already a `required` issue
+            issues.append(_issue(row, table, key, "uncited-record", f"'{rid}' cites no source",
+                                 "add `citations: [{source_id: …, quote: …}]` with the words it rests on", rid))
     for row in coll.rows["sources"]:
         sid = row.cells.get("source_id")
-        if sid is not None and row.cells.get("status", "active") == "active" and sid not in cited_sources:
+        if sid is not None and row.cells.get("status", LIVE) == LIVE and sid not in cited_sources:
             issues.append(_issue(row, "sources", "source_id", "source-not-cited", f"no record cites source '{sid}'",
-                                 "code at least one claim from it, or withdraw it", sid))
+                                 f"code at least one claim from it in tables/claims/{sid}.yaml, or withdraw it", sid))
     issues.extend(check_numbers(coll))
     return issues
 
@@ -215,52 +290,105 @@ def check_provenance(coll: Collection) -> list[Issue]:
 _UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
                                      "fifteen sixteen seventeen eighteen nineteen".split())}
 _TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
-_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "dozen": 12}
-_TOKEN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[a-z]+")
+_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12,
+           "lakh": 10**5, "lakhs": 10**5, "crore": 10**7, "crores": 10**7}
+_ABBREVIATIONS = {"k": 10**3, "m": 10**6, "mn": 10**6, "mln": 10**6, "bn": 10**9, "b": 10**9}  # "2.5m", "Rs3bn"
+_MULTIPLIERS = {"hundred": 100, "dozen": 12}
+_PERIODS = frozenset("second minute hour day night week fortnight month year decade century".split())  # "a day" states one
+_NUMBER_TOKEN = re.compile(r"\d+(?:,\d{2,3})*(?:\.\d+)?|[a-z]+")
+
+
+class _Phrase:
+    """One spoken or written number being read left to right ("two hundred and fifty thousand")."""
+
+    def __init__(self, found: set[float]):
+        self.found, self.total, self.group, self.last = found, None, None, None
+
+    @property
+    def open(self) -> bool:
+        return self.group is not None or self.total is not None
+
+    def start(self, value: Decimal, kind: str) -> None:
+        self.flush()
+        self.total, self.group, self.last = Decimal(0), value, kind
+
+    def flush(self) -> None:
+        if self.open:
+            self.found.add(float((self.total or 0) + (self.group or 0)))
+        self.total = self.group = self.last = None
 
 
 def numbers_in(text: str) -> set[float]:
-    """Every number a text states, in digits ("800,000", "70%") or words ("one million", "six", "a million")."""
+    """Every number a text states: digits ("800,000", "8,00,000", "70%", "2.5"), words ("six",
+    "twenty-three", "one hundred and fifty"), scales ("one million", "nearly a million",
+    "2.5 million", "half a million", "a dozen", "3 lakh", "Rs2.5bn"), and one in "a day", "a year"."""
     found: set[float] = set()
-    tokens = _TOKEN.findall(fold(text).lower().replace("-", " "))
-    prev: float | None = None
-    for tok in tokens:
+    tokens = _NUMBER_TOKEN.findall(fold(text).lower())
+    phrase = _Phrase(found)
+    for i, tok in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         if tok[0].isdigit():
-            value = float(tok.replace(",", ""))
-        elif tok in _UNITS:
-            value = float(_UNITS[tok])
-        elif tok in _TENS:
-            value = float(_TENS[tok])
+            try:
+                phrase.start(Decimal(tok.replace(",", "")), "digits")
+            except InvalidOperation:  # pragma: no cover - the token pattern only yields numbers
+                phrase.flush()
+        elif tok in _UNITS or tok in _TENS:
+            value = Decimal(_UNITS.get(tok, _TENS.get(tok, 0)))
+            joins = phrase.open and (
+                (phrase.last == "tens" and tok in _UNITS and 0 < value < 10)
+                or phrase.last in ("hundred", "scale", "and"))
+            if joins:
+                phrase.group = (phrase.group or 0) + value
+                phrase.last = "tens" if tok in _TENS else "unit"
+            else:
+                phrase.start(value, "tens" if tok in _TENS else "unit")
+        elif tok in _MULTIPLIERS:
+            if not phrase.open or phrase.last not in ("unit", "tens", "digits", "article", "half"):
+                phrase.start(Decimal(1), "article")
+            phrase.group = (phrase.group or Decimal(1)) * _MULTIPLIERS[tok]
+            phrase.last = "hundred"
         elif tok in _SCALES:
-            base = prev if prev is not None else 1.0
-            value = base * _SCALES[tok]
-        elif tok in ("a", "an"):
-            prev = 1.0
-            continue
+            if not phrase.open:
+                phrase.start(Decimal(1), "article")
+            phrase.total = (phrase.total or 0) + (phrase.group if phrase.group is not None else Decimal(1)) * _SCALES[tok]
+            phrase.group, phrase.last = None, "scale"
+        elif tok in _ABBREVIATIONS and phrase.last == "digits":
+            found.add(float(phrase.group))  # "5 m" may be metres: keep the bare number too
+            phrase.total, phrase.group, phrase.last = phrase.total + phrase.group * _ABBREVIATIONS[tok], None, "scale"
+        elif tok in ("a", "an") and (nxt in _MULTIPLIERS or nxt in _SCALES):
+            if phrase.last != "half":
+                phrase.start(Decimal(1), "article")
+        elif tok in ("a", "an") and nxt in _PERIODS:
+            phrase.start(Decimal(1), "unit")  # "for a day", "nearly a month", "more than a year"
+        elif tok == "half":
+            phrase.start(Decimal("0.5"), "half")
+        elif tok == "and" and phrase.last in ("hundred", "scale") and (nxt in _UNITS or nxt in _TENS):
+            phrase.last = "and"
         else:
-            prev = None
-            continue
-        if prev is not None and tok in _UNITS and prev >= 20 and prev % 10 == 0 and prev < 100:
-            value += prev  # twenty three
-        found.add(value)
-        prev = value
+            phrase.flush()
+    phrase.flush()
     return found
 
 
+def _show(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def check_numbers(coll: Collection) -> list[Issue]:
+    """A numeric claim's value / value_low / value_high must each be stated in its quote."""
     issues = []
     for row in coll.rows["claims"]:
         quote = row.cells.get("quote")
         if not quote:
             continue
-        stated = None
+        stated: set[float] | None = None
         for name in ("value", "value_low", "value_high"):
             value = row.cells.get(name)
-            if value is None:
+            if value is None or name in row.bad:
                 continue
-            stated = stated if stated is not None else numbers_in(quote)
+            stated = numbers_in(quote) if stated is None else stated
             if float(value) not in stated:
-                shown = ", ".join(f"{n:g}" for n in sorted(stated)) or "none"
-                issues.append(_issue(row, "claims", name, "number-not-in-quote", f"{value:g} does not appear in the quote",
+                shown = ", ".join(_show(n) for n in sorted(stated)) or "none"
+                issues.append(_issue(row, "claims", name, "number-not-in-quote", f"{_show(value)} does not appear in the quote",
                                      f"numbers in the quote: {shown}; quote the words that state it", row.cells.get("claim_id")))
     return issues
