@@ -67,6 +67,32 @@ def _fail(exc: Exception) -> None:
     sys.exit(EXIT_USAGE)
 
 
+def _interactive() -> bool:
+    """Progress output only for a person at a terminal: never in CI or when stderr is piped."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def _busy(message: str):
+    """A rich spinner on stderr while a long step runs (a no-op when not interactive)."""
+    import contextlib
+
+    if not _interactive():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)
+
+
+def _track(items, description: str):
+    """A rich progress bar over `items` on stderr (plain iteration when not interactive)."""
+    if not _interactive():
+        return items
+    from rich.console import Console
+    from rich.progress import track
+
+    return track(items, description=description, console=Console(stderr=True), transient=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pakafg")
 def cli() -> None:
@@ -88,7 +114,8 @@ def validate(root: Path, fmt: str | None, max_errors: int) -> None:
     from .validate import validate as run
 
     try:
-        result = run(root)
+        with _busy("validating records…"):
+            result = run(root)
     except PakafgError as exc:
         _fail(exc)
     fmt = _fmt(fmt)
@@ -117,7 +144,8 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
 
     fmt = _fmt(fmt)
     try:
-        result = run(root, out)
+        with _busy("validating and building…"):
+            result = run(root, out)
     except InvalidPackage as exc:
         render_issues(exc.issues, fmt, max_errors)
         click.echo("build refused: fix the errors above; previous output left untouched", err=True)
@@ -133,3 +161,100 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
     for table, n in result.row_counts.items():
         click.echo(f"  {table:<15} {n:>7} rows   csv/{table}.csv  parquet/{table}.parquet")
     click.echo(f"  {len(result.files)} files, checksums in {result.path / 'SHA256SUMS'}")
+
+
+@cli.command("new")
+@click.argument("table")
+@click.option("--id", "record_id", default=None, help="ID of the new record (lowercase words joined by hyphens).")
+@click.option("--source", "source_id", default=None, help="For claims: the source they are read from.")
+@root_option
+def new(table: str, record_id: str | None, source_id: str | None, root: Path) -> None:
+    """Write a new record skeleton: every field, with its description and allowed values.
+
+    Refuses to overwrite a file or to reuse an ID. A claim is appended to
+    tables/claims/<source>.yaml. Fill in the values, then run `pakafg validate`.
+
+    Example: pakafg new events --id dar-kabul-visit
+    """
+    from .scaffold import scaffold
+    from .schemas import load_package_spec
+
+    if record_id is None and sys.stdin.isatty():
+        record_id = click.prompt("ID (lowercase words joined by hyphens)")
+    if record_id is None:
+        click.echo("error: give the new record's ID with --id", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        spec = load_package_spec(root)
+        path = scaffold(spec, table, record_id, source_id)
+    except PakafgError as exc:
+        _fail(exc)
+    shown = path.relative_to(root) if path.is_relative_to(root) else path
+    click.echo(f"wrote {shown}: fill in the values (lines starting with #| are help), then run `pakafg validate`")
+
+
+@cli.command("fmt")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 listing the files that are not canonical.")
+@root_option
+@format_option
+@max_option
+def fmt_command(paths: tuple[Path, ...], check: bool, root: Path, fmt: str | None, max_errors: int) -> None:
+    """Rewrite record files in canonical form (key order from the schemas, quoting, header line).
+
+    Without PATHS, every record file. Comments other than the header and `#|`
+    help lines are never dropped silently: such a file is left unchanged and
+    reported. Exit 1 when a file could not be formatted, or with --check when
+    any file is not canonical.
+
+    Example: pakafg fmt --check
+    """
+    from .fmt import check_issues, format_files
+    from .schemas import load_package_spec
+
+    try:
+        spec = load_package_spec(root)
+        results = format_files(spec, list(paths) or None, write=not check, progress=lambda items: _track(items, "formatting"))
+    except PakafgError as exc:
+        _fail(exc)
+    fmt = _fmt(fmt)
+    if check:
+        issues = check_issues(results)
+    else:
+        issues = sorted((i for r in results for i in r.issues), key=Issue.sort_key)
+    render_issues(issues, fmt, max_errors)
+    if fmt == "text":
+        changed = [r.path for r in results if r.changed]
+        if not check:
+            for path in changed:
+                click.echo(f"formatted {path}")
+        verb = "would change" if check else "changed"
+        click.echo(f"{len(results)} file(s) checked, {len(changed)} {verb}", err=bool(issues))
+    sys.exit(EXIT_INVALID if issues else 0)
+
+
+@cli.command("schemas")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 listing generated files that are out of date.")
+@root_option
+def schemas_command(check: bool, root: Path) -> None:
+    """Generate the JSON Schema of each record type into docs/json-schema/ (for editors).
+
+    They are derived from schemas/ and must never be edited by hand; CI runs
+    `pakafg schemas --check`.
+
+    Example: pakafg schemas
+    """
+    from .schemas import json_schema_files, load_package_spec, sync_files
+
+    try:
+        spec = load_package_spec(root)
+        stale = sync_files(root, json_schema_files(spec), check=check)
+    except PakafgError as exc:
+        _fail(exc)
+    for rel in stale:
+        click.echo(f"{'out of date' if check else 'wrote'}: {rel}", err=check)
+    if check and stale:
+        click.echo("run `pakafg schemas` and commit the result", err=True)
+        sys.exit(EXIT_INVALID)
+    if not stale:
+        click.echo("JSON Schemas up to date")

@@ -304,3 +304,133 @@ def to_sqlite_ddl(spec: TableSpec) -> str:
         lines.append(f"FOREIGN KEY ({', '.join(_sql_name(k) for k in fk['fields'])}) "
                      f"REFERENCES {_sql_name(target)} ({', '.join(_sql_name(k) for k in ref['fields'])})")
     return f"CREATE TABLE {_sql_name(spec.name)} (\n  " + ",\n  ".join(lines) + "\n)"
+
+
+# --- JSON Schema for editors (yaml-language-server) ------------------------------
+
+JSON_SCHEMA_DIR = "docs/json-schema"
+NUMERIC_TEXT = r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
+
+
+def _json_field(f: dict, *, nullable: bool) -> dict:
+    """One field as JSON Schema. Numbers also accept numeric text: the loader reads every scalar as text."""
+    ftype = f.get("type", "string")
+    c = f.get("constraints", {})
+    out: dict[str, Any] = {"description": f.get("description", "")}
+    if ftype == "date":
+        out.update(type="string", format="date", pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    elif ftype in ("number", "integer"):
+        out.update(type=[ftype, "string"], pattern=r"^[-+]?[0-9]+$" if ftype == "integer" else NUMERIC_TEXT)
+        for key in ("minimum", "maximum"):
+            if key in c:
+                out[key] = c[key]
+    elif ftype == "boolean":
+        out.update(type=["boolean", "string"], pattern="^(true|false)$")
+    else:
+        out.update(type="string", minLength=1)
+        if "pattern" in c:
+            out["pattern"] = f"^(?:{c['pattern']})$"  # Table Schema patterns match the whole value
+        if f.get("format") == "uri":
+            out["format"] = "uri"
+        for key in ("maxLength",):
+            if key in c:
+                out[key] = c[key]
+    if "enum" in c:
+        out["enum"] = list(c["enum"])
+        descriptions = f.get("x-enum-descriptions", {})
+        if descriptions:
+            out["enumDescriptions"] = [descriptions.get(v, "") for v in c["enum"]]
+            out["description"] += " Allowed: " + "; ".join(f"{v} = {descriptions.get(v, '')}" for v in c["enum"])
+    if "x-default" in f:
+        out["default"] = f["x-default"]
+    if nullable:
+        types = out["type"] if isinstance(out["type"], list) else [out["type"]]
+        out["type"] = [*types, "null"]
+        if "enum" in out:
+            out["enum"].append(None)
+    return out
+
+
+def _json_object(spec: TableSpec, names: list[str], optional: frozenset[str] = frozenset()) -> tuple[dict, list[str]]:
+    props, required = {}, []
+    for name in names:
+        f = spec.field(name)
+        is_required = spec.required(name) and "x-default" not in f and name not in optional
+        props[name] = _json_field(f, nullable=not is_required)
+        if is_required:
+            required.append(name)
+    return props, required
+
+
+def to_json_schema(package: PackageSpec, table: str) -> dict:
+    """JSON Schema of one record file of `table`, for editor completion and checks.
+
+    The record's scalar fields plus its child lists (aliases, participants, links,
+    citations) with their item shapes; claims files hold a list of claims.
+    Unknown keys are refused (`additionalProperties: false`), like the loader does.
+    """
+    spec = package.tables[table]
+    scalar = [n for n in spec.field_names if n != spec.group_by]
+    props, required = _json_object(spec, scalar)
+    for child in package.children_of(table):
+        item_names = [n for n in child.field_names
+                      if n not in (spec.id_field, LIST_KEYS_TABLE_FIELD, LIST_KEYS_ID_FIELD) and not child.field(n).get("x-computed")]
+        optional = frozenset(n for n in child.primary_key if not child.required(n))
+        item_props, item_required = _json_object(child, item_names, optional)
+        item = {"type": "object", "properties": item_props, "required": item_required, "additionalProperties": False}
+        if len(item_names) == 1:  # a one-field item may be written as the bare value (`- TTP`)
+            bare = dict(item_props[item_names[0]])
+            item = {"anyOf": [bare, item]}
+        props[child.records["key"]] = {
+            "description": f"{child.descriptor.get('title', child.name)}: {child.descriptor.get('description', '')}".strip(),
+            "type": ["array", "null"],
+            "items": item,
+        }
+    record = {
+        "type": "object",
+        "title": spec.descriptor.get("title", table),
+        "description": spec.descriptor.get("description", ""),
+        "properties": props,
+        "required": required,
+        "additionalProperties": False,
+    }
+    head = {"$schema": "http://json-schema.org/draft-07/schema#", "$comment": f"Generated from {spec.schema_path} by `pakafg schemas`; do not edit."}
+    if spec.group_by:
+        return {**head, "title": f"{record['title']} read from one source", "type": "array", "items": record}
+    return {**head, **record}
+
+
+def json_schema_files(package: PackageSpec) -> dict[str, str]:
+    """Repo-relative path -> text of every generated JSON Schema (deterministic bytes)."""
+    import json
+
+    return {
+        f"{JSON_SCHEMA_DIR}/{t.name}.json": json.dumps(to_json_schema(package, t.name), ensure_ascii=False, indent=2) + "\n"
+        for t in package.record_tables()
+    }
+
+
+def schema_header(package: PackageSpec, table: str) -> str:
+    """The first line of every record file: where editors find its JSON Schema."""
+    import os
+
+    rel = os.path.relpath(f"{JSON_SCHEMA_DIR}/{table}.json", package.tables[table].directory).replace(os.sep, "/")
+    return f"# yaml-language-server: $schema={rel}"
+
+
+def sync_files(root: str | Path, files: dict[str, str], check: bool = False) -> list[str]:
+    """Write generated files that differ from what is on disk; return their paths.
+
+    With `check`, write nothing: the returned paths are the stale ones.
+    """
+    root = Path(root)
+    stale = []
+    for rel, text in files.items():
+        path = root / rel
+        if path.exists() and path.read_bytes() == text.encode("utf-8"):
+            continue
+        stale.append(rel)
+        if not check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(text.encode("utf-8"))
+    return stale
