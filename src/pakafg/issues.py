@@ -136,4 +136,7 @@ CODES: dict[str, str] = {
     "quote-ambiguous": "A quote occurs more than once in the source; `start` must choose one.",
     "quote-offset-mismatch": "A citation's `start` does not point at its quote.",
     "number-not-in-quote": "A numeric claim states a number its quote does not contain.",
+    # formatting (fmt.py)
+    "not-canonical": "A record file is not in canonical form; `pakafg fmt <file>` rewrites it.",
+    "yaml-comment": "A comment `pakafg fmt` would lose (only the schema header and `#|` help lines are dropped); move it into `note:`.",
 }
