@@ -258,3 +258,32 @@ def schemas_command(check: bool, root: Path) -> None:
         sys.exit(EXIT_INVALID)
     if not stale:
         click.echo("JSON Schemas up to date")
+
+
+@cli.command("coverage")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if docs/coverage.md is out of date.")
+@root_option
+def coverage_command(check: bool, root: Path) -> None:
+    """Write docs/coverage.md: records per source and every linked disagreement.
+
+    Example: pakafg coverage --check
+    """
+    from .coverage import PAGE, coverage_markdown
+    from .schemas import sync_files
+    from .validate import validate as run
+
+    try:
+        result = run(root)
+        if not result.valid:
+            render_issues(result.report.issues, "text", 20)
+            sys.exit(EXIT_INVALID)
+        stale = sync_files(root, {PAGE: coverage_markdown(result)}, check=check)
+    except PakafgError as exc:
+        _fail(exc)
+    for rel in stale:
+        click.echo(f"{'out of date' if check else 'wrote'}: {rel}", err=check)
+    if check and stale:
+        click.echo("run `pakafg coverage` and commit the result", err=True)
+        sys.exit(EXIT_INVALID)
+    if not stale:
+        click.echo(f"{PAGE} up to date")
