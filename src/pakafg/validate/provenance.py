@@ -105,8 +105,9 @@ class IndexedText:
             ratio = matcher.ratio()
             if ratio > best:
                 best, best_at = ratio, m.start()
-        end = self.folded.find(" ", best_at + len(needle) - 1)  # finish the last word
-        end = len(self.folded) if end < 0 else end
+        end = min(best_at + len(needle), len(self.folded))
+        while end < len(self.folded) and self.folded[end].isalnum() and self.folded[end - 1].isalnum():
+            end += 1  # finish a word cut in half, not the punctuation after it
         window = self.folded[best_at:end].rstrip()
         start, stop = self._span(best_at, len(window))
         return start, " ".join(self.original[start:stop].split()), _first_difference(needle, window)
