@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .export import EXPORTERS, PACKAGE_EXPORTERS, datapackage
 from .issues import InvalidPackage, PakafgError
+from .release import check_frozen, frozen_created
 from .tables import compile_tables
 from .validate import Validation, validate
 
@@ -33,6 +34,7 @@ class BuildResult:
     files: list[str] = field(default_factory=list)
     unchanged: bool = False
     validation: Validation | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def source_date(root: Path) -> str | None:
@@ -100,7 +102,8 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
     target = out_dir / version
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{version}-", dir=out_dir))
     try:
-        files = write_release(validation, staging, source_date(root))
+        files = write_release(validation, staging, frozen_created(root, version) or source_date(root))
+        notes = check_frozen(root, version, staging)  # a released version's content is immutable
         changed = publish(staging, target)
     except OSError as exc:
         raise PakafgError(f"could not write the release to {target}: {exc}") from exc
@@ -108,4 +111,5 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     counts = {name: len(rows) for name, rows in validation.collection.rows.items()}
-    return BuildResult(path=target, version=version, row_counts=counts, files=files, unchanged=not changed, validation=validation)
+    return BuildResult(path=target, version=version, row_counts=counts, files=files, unchanged=not changed, validation=validation,
+                       notes=notes)

@@ -141,6 +141,7 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
     Example: pakafg build
     """
     from .build import build as run
+    from .release import ReleasedVersionChanged
 
     fmt = _fmt(fmt)
     try:
@@ -150,8 +151,13 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
         render_issues(exc.issues, fmt, max_errors)
         click.echo("build refused: fix the errors above; previous output left untouched", err=True)
         sys.exit(EXIT_INVALID)
+    except ReleasedVersionChanged as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
     except PakafgError as exc:
         _fail(exc)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if fmt == "json":
         click.echo(json.dumps({"path": str(result.path), "version": result.version, "unchanged": result.unchanged,
                                "tables": result.row_counts, "files": result.files}, indent=2))
@@ -287,3 +293,92 @@ def coverage_command(check: bool, root: Path) -> None:
         sys.exit(EXIT_INVALID)
     if not stale:
         click.echo(f"{PAGE} up to date")
+
+
+@cli.command("diff")
+@click.argument("ref")
+@root_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="text, json (machine-readable) or markdown (CI job summary).")
+@click.option("--check/--no-check", default=True, show_default=True,
+              help="Exit 1 when the version bump in datapackage.yaml is smaller than the changes require.")
+def diff_command(ref: str, root: Path, fmt: str, check: bool) -> None:
+    """Compare the data at git REF with the working tree: records, fields, schemas, required bump.
+
+    REF is extracted with `git archive` (the working tree is untouched); both
+    sides are validated and compared by primary key. Field added/removed/
+    renamed/retyped = major; records added = minor; records corrected = patch.
+
+    Example: pakafg diff v0.1.0 --format markdown >> "$GITHUB_STEP_SUMMARY"
+    """
+    from .release import diff, render_markdown, render_text
+
+    try:
+        result = diff(root, ref)
+    except InvalidPackage as exc:
+        render_issues(exc.issues, "text", 20)
+        click.echo("diff refused: the working tree has errors", err=True)
+        sys.exit(EXIT_INVALID)
+    except PakafgError as exc:
+        _fail(exc)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    elif fmt == "markdown":
+        click.echo(render_markdown(result), nl=False)
+    else:
+        click.echo(render_text(result), nl=False)
+    sys.exit(EXIT_INVALID if check and not result.bump_ok else 0)
+
+
+@cli.command("release")
+@root_option
+@click.option("--base", default=None, help="Git ref of the previous release (default: tag v<newest released version>).")
+def release_command(root: Path, base: str | None) -> None:
+    """Freeze the version in datapackage.yaml: build, CHANGELOG.md entry, releases/<version>.json.
+
+    Refuses when the inputs are not committed, the version is already released
+    or its bump is smaller than the changes since the previous release require.
+    Afterwards `pakafg build` refuses to change that version's content.
+
+    Example: pakafg release
+    """
+    from .release import release
+
+    try:
+        result = release(root, base)
+    except InvalidPackage as exc:
+        render_issues(exc.issues, "text", 20)
+        click.echo("release refused: fix the errors above", err=True)
+        sys.exit(EXIT_INVALID)
+    except PakafgError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo(f"released {result.version}: {result.path}")
+    click.echo(f"  manifest  {result.manifest}")
+    click.echo(f"  changelog {result.changelog}")
+    click.echo("now commit and tag it:")
+    click.echo(f"  {result.tag_command}")
+
+
+@cli.command("dictionary")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if docs/data-dictionary.md is out of date.")
+@root_option
+def dictionary_command(check: bool, root: Path) -> None:
+    """Write docs/data-dictionary.md from schemas/: every table, field, type, rule and enum value.
+
+    Example: pakafg dictionary --check
+    """
+    from .dictionary import DICTIONARY_FILE, generate
+    from .schemas import sync_files
+
+    try:
+        stale = sync_files(root, {DICTIONARY_FILE: generate(root)}, check=check)
+    except PakafgError as exc:
+        _fail(exc)
+    for rel in stale:
+        click.echo(f"{'out of date' if check else 'wrote'}: {rel}", err=check)
+    if check and stale:
+        click.echo("run `pakafg dictionary` and commit the result", err=True)
+        sys.exit(EXIT_INVALID)
+    if not stale:
+        click.echo(f"{DICTIONARY_FILE} up to date")
