@@ -50,12 +50,20 @@ except ImportError:  # pragma: no cover - pure-Python fallback
     C_ACCELERATED = False
 
 
+_DEFAULT_TAGS = {yaml.ScalarNode: BaseResolver.DEFAULT_SCALAR_TAG, yaml.SequenceNode: BaseResolver.DEFAULT_SEQUENCE_TAG,
+                 yaml.MappingNode: BaseResolver.DEFAULT_MAPPING_TAG}
+
+
 class _StringLoader(_Parser, BaseResolver):
     """Composes nodes without implicit typing: every plain scalar is tagged str."""
 
     def __init__(self, stream):
         _Parser.__init__(self, stream)
         BaseResolver.__init__(self)
+
+    def resolve(self, kind, value, implicit):
+        """BaseResolver's answer (no implicit or path resolvers: the default tag of the kind), without its Python walk."""
+        return _DEFAULT_TAGS[kind]
 
 
 class _StrictStringLoader(_PyParser, BaseResolver):

@@ -84,7 +84,15 @@ def record_files(spec: PackageSpec, table: TableSpec) -> list[tuple[Path, str]]:
 
 
 class _Typer:
-    """Types raw strings with frictionless fields, cached per table."""
+    """Types raw strings with frictionless' own cell readers, built once per field.
+
+    `Field.read_cell` rebuilds its reader (constraint checks, missing values) on
+    every call; building it once per field keeps frictionless' exact semantics at
+    a fraction of the cost. Fields whose values repeat (enums, dates, numbers) are
+    memoised: a reader's result depends only on the raw text.
+    """
+
+    MEMO_LIMIT = 100_000  # per field; unique-valued fields stop memoising once full
 
     def __init__(self, table: TableSpec):
         self.table = table
@@ -94,13 +102,24 @@ class _Typer:
             name for name, f in self.fields.items()
             if f.type == "string" and not table.field(name).get("constraints") and not table.field(name).get("format")
         }
+        self.defaults = {name: table.default(name) for name in self.fields}
+        self.readers = {name: f.create_cell_reader() for name, f in self.fields.items() if name not in self.passthrough}
+        self.memo: dict[str, dict] = {
+            name: {} for name, f in self.fields.items()
+            if name in self.readers and (f.type != "string" or "enum" in f.constraints)
+        }
 
     def cell(self, name: str, raw: str | None) -> tuple[Any, dict | None]:
         if name in self.passthrough:
             return raw, None
-        value, notes = self.fields[name].read_cell(raw)
+        memo = self.memo.get(name)
+        if memo is not None and raw in memo:
+            return memo[raw]
+        value, notes = self.readers[name](raw)
         if isinstance(value, Decimal):
             value = int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
+        if memo is not None and len(memo) < self.MEMO_LIMIT:
+            memo[raw] = (value, notes)
         return value, notes
 
 
@@ -181,7 +200,7 @@ def _type_mapping(
         if raw is None and name in defer_required:
             row.cells[name] = None
             continue
-        if raw is None and (default := table.default(name)) is not None:
+        if raw is None and (default := typer.defaults[name]) is not None:
             raw = default
         typed, notes = typer.cell(name, raw)
         if notes:

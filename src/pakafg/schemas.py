@@ -149,7 +149,7 @@ def _expand_field(raw: dict, common: dict, path: Path) -> dict:
 def _read_yaml(path: Path) -> Any:
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     except FileNotFoundError:
         raise PakafgError(f"{path}: file not found") from None
     except yaml.YAMLError as exc:
