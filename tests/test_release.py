@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from pakafg.cli import cli
 from pakafg.issues import PakafgError
 from pakafg.release import ReleasedVersionChanged, diff, parse_version, release, version_bump
 
-from conftest import edit, make_package
+from conftest import REPO, edit, make_package
 
 GIT_ENV = ["-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"]
 
@@ -35,6 +36,7 @@ def commit(repo: Path, message: str = "change") -> None:
 def repo(tmp_path: Path) -> Path:
     path = make_package(tmp_path / "repo")
     (path / ".gitignore").write_text("build/\n")
+    shutil.copy(REPO / "CITATION.cff", path / "CITATION.cff")
     git(path, "init", "-q", "-b", "main")
     commit(path, "initial data")
     return path
@@ -183,7 +185,9 @@ def test_release_freezes_version_and_build_refuses_changed_content(repo, tmp_pat
     assert json.loads(files["datapackage.json"])["created"] == manifest["created"]
     changelog = (repo / "CHANGELOG.md").read_text()
     assert "## 0.1.0 — " in changelog and "First release." in changelog and "| places | 2 |" in changelog
-    assert first.tag_command.endswith("git tag -a v0.1.0 -m 'pakafg 0.1.0'")
+    assert first.tag_command == ("git add releases/0.1.0.json CHANGELOG.md CITATION.cff && git commit -m 'Release 0.1.0' && "
+                                 "git tag -a v0.1.0 -m 'pakafg 0.1.0'")
+    assert f'version: 0.1.0\ndate-released: "{manifest["created"][:10]}"\n' in (repo / "CITATION.cff").read_text()
     commit(repo, "Release 0.1.0")
     git(repo, "tag", "-a", "v0.1.0", "-m", "pakafg 0.1.0")
 
@@ -213,6 +217,8 @@ def test_release_freezes_version_and_build_refuses_changed_content(repo, tmp_pat
     assert "Changes since 0.1.0 (`v0.1.0`); required bump: patch" in changelog
     assert "**events** changed `train-hijacking`: title: 'Train hijacking in Balochistan' → 'Jaffar Express hijacking'" in changelog
     assert (repo / "releases" / "0.1.1.json").is_file() and (repo / "build" / "0.1.0").is_dir()
+    citation = (repo / "CITATION.cff").read_text()
+    assert "version: 0.1.1\n" in citation and citation.count("date-released:") == 1
 
 
 def test_release_refuses_a_bump_smaller_than_the_changes(repo):
@@ -226,3 +232,17 @@ def test_release_refuses_a_bump_smaller_than_the_changes(repo):
     assert out.exit_code == 1
     assert "release refused: version 0.1.0 -> 0.1.1 (patch): too small, this change needs a minor bump" in out.output
     assert not (repo / "releases" / "0.1.1.json").exists()
+
+
+def test_citation_and_licence_files():
+    import yaml
+
+    citation = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
+    package = yaml.safe_load((REPO / "datapackage.yaml").read_text(encoding="utf-8"))
+    assert citation["cff-version"] == "1.2.0" and citation["type"] == "dataset"
+    assert citation["title"] == package["title"] and citation["authors"]
+    assert parse_version(str(citation["version"])) <= parse_version(str(package["version"]))
+    assert citation["license"] in [lic["name"] for lic in package["licenses"]]
+    assert (REPO / "LICENSE").read_text().startswith("MIT License")
+    data_licence = (REPO / "LICENSE-DATA.md").read_text()
+    assert "CC-BY-4.0" in data_licence and "not part of the published package" in data_licence

@@ -14,7 +14,7 @@
 - `release(root)` freezes the working tree's version: it checks the bump against
   the previous release, builds, prepends a CHANGELOG.md entry and writes the
   tracked manifest `releases/<version>.json` (created date + sha256 of every
-  file). From then on `build` refuses to write that version with different
+  file) and sets the version and date in CITATION.cff. From then on `build` refuses to write that version with different
   content (`check_frozen`), on any clone.
 """
 
@@ -36,6 +36,7 @@ from .schemas import PACKAGE_FILE, PackageSpec, public_descriptor
 
 RELEASES_DIR = "releases"
 CHANGELOG_FILE = "CHANGELOG.md"
+CITATION_FILE = "CITATION.cff"
 WORKING_TREE = "working tree"
 BUMPS = ("none", "patch", "minor", "major")
 LIST_LIMIT = 50  # IDs listed per table and kind in text/markdown (JSON lists all)
@@ -586,6 +587,24 @@ def prepend_changelog(root: Path, entry: str) -> Path:
     return path
 
 
+def update_citation(root: Path, version: str, created: str | None) -> Path | None:
+    """Set `version` and `date-released` in CITATION.cff (if there is one) to the release's."""
+    path = Path(root) / CITATION_FILE
+    if not path.is_file():
+        return None
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("date-released:")]
+    out = []
+    for ln in lines:
+        if ln.startswith("version:"):
+            out.append(f"version: {version}")
+            if created:
+                out.append(f'date-released: "{created[:10]}"')
+        else:
+            out.append(ln)
+    path.write_text("\n".join(out) + "\n", encoding="utf-8", newline="\n")
+    return path
+
+
 @dataclass
 class ReleaseResult:
     version: str
@@ -637,7 +656,8 @@ def release(root: str | Path = ".", base: str | None = None, out: str | Path | N
     commit = _git_ok(root, "rev-parse", "HEAD")
     created = json.loads((built.path / "datapackage.json").read_text(encoding="utf-8")).get("created")
     changelog = prepend_changelog(root, changelog_entry(version, created, d, built.row_counts))
+    citation = update_citation(root, version, created)
     manifest = write_manifest(root, version, built.path, commit)
-    tag = (f"git add {RELEASES_DIR}/{version}.json {CHANGELOG_FILE} && git commit -m 'Release {version}' && "
-           f"git tag -a v{version} -m 'pakafg {version}'")
+    tracked = " ".join([f"{RELEASES_DIR}/{version}.json", CHANGELOG_FILE] + ([CITATION_FILE] if citation else []))
+    tag = f"git add {tracked} && git commit -m 'Release {version}' && git tag -a v{version} -m 'pakafg {version}'"
     return ReleaseResult(version, built.path, manifest, changelog, d, tag)
