@@ -78,6 +78,9 @@ class _Dumper(Emitter, Serializer, BaseResolver):
         return super().increase_indent(flow, False)
 
 
+_ANALYZER = _Dumper(None)
+
+
 def _reads_as_text(value: str) -> bool:
     """True when a plain scalar `value` is a string to YAML 1.1 and 1.2 readers alike."""
     if value in NULL_SCALARS or YAML12_NOT_TEXT.match(value):
@@ -85,13 +88,19 @@ def _reads_as_text(value: str) -> bool:
     return _YAML11.resolve(ScalarNode, value, (True, False)) == STR
 
 
+def _plain_allowed(value: str) -> bool:
+    """Whether YAML syntax lets `value` be written plain in block context (no `: `, ` #`, leading indicator…)."""
+    analysis = _ANALYZER.analyze_scalar(value)
+    return bool(value) and analysis.allow_block_plain and not analysis.multiline
+
+
 def _scalar(value: str | None, ftype: str) -> ScalarNode:
     if value is None:
         return ScalarNode(STR, "null", style=None)
     if "\n" in value:
         style = "|"
-    elif value not in NULL_SCALARS and (ftype != "string" or _reads_as_text(value)):
-        style = None  # plain; the emitter quotes it anyway when plain would not read back
+    elif value not in NULL_SCALARS and _plain_allowed(value) and (ftype != "string" or _reads_as_text(value)):
+        style = None
     else:
         style = '"' if "'" in value else "'"
     return ScalarNode(STR, value, style=style)
