@@ -382,3 +382,51 @@ def dictionary_command(check: bool, root: Path) -> None:
         sys.exit(EXIT_INVALID)
     if not stale:
         click.echo(f"{DICTIONARY_FILE} up to date")
+
+
+@cli.group("bench")
+def bench_group() -> None:
+    """Performance benchmark on generated corpora (see README "Performance")."""
+
+
+@bench_group.command("generate")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--records", type=click.IntRange(min=10), default=1000, show_default=True, help="How many records to generate.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
+@click.option("--sources", type=click.IntRange(min=1), default=None, help="Override the number of sources (e.g. 1000).")
+@click.option("--claims", type=click.IntRange(min=1), default=None, help="Override the number of claims (e.g. 10000).")
+def bench_generate(dest: Path, records: int, seed: int, sources: int | None, claims: int | None) -> None:
+    """Write a valid synthetic package of N records into DEST (an empty or new folder).
+
+    Example: pakafg bench generate --records 10000 /tmp/corpus-10k
+    """
+    from .bench import generate
+
+    try:
+        counts = generate(dest, records, seed=seed, sources=sources, claims=claims)
+    except (FileExistsError, OSError) as exc:
+        _fail(exc)
+    click.echo(f"wrote {counts.records} records to {dest}: " + ", ".join(f"{v} {k}" for k, v in vars(counts).items()))
+
+
+@bench_group.command("run")
+@click.option("--sizes", default="1000,10000,100000", show_default=True, help="Comma-separated corpus sizes.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where corpora are generated (default: a folder in the system temp dir).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("benchmarks/RESULTS.md"), show_default=True,
+              help="Markdown table to write (the raw numbers go beside it as .json).")
+@click.option("--no-provenance", is_flag=True, help="Skip the quote-check scaling measurement.")
+def bench_run(sizes: str, workdir: Path | None, seed: int, out: Path, no_provenance: bool) -> None:
+    """Time floor, naive peer, validate, build cold/warm and rebuild-after-one-edit; write RESULTS.md.
+
+    Example: pakafg bench run --sizes 1000,10000
+    """
+    from .bench_run import run
+
+    try:
+        numbers = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        _fail(click.BadParameter(f"--sizes must be integers, got {sizes!r}"))
+    run(numbers, workdir=workdir, seed=seed, out=out, provenance=not no_provenance, log=lambda m: click.echo(m, err=True))
+    click.echo(f"wrote {out}")

@@ -267,55 +267,98 @@ def _collect_children(parent: TableSpec, record: Node, record_id: str | None, la
             rows[child.spec.name].append(row)
 
 
-def collect(spec: PackageSpec, only: set[str] | None = None) -> Collection:
-    """Load and type every record of the package; never raises on bad input."""
+@dataclass
+class FileRows:
+    """What one record file yields: its rows (any table, in reading order), issues and record count.
+
+    The unit of the content-hash cache (cache.py): it depends only on the file's
+    bytes, its path and the schemas.
+    """
+
+    rows: list[Row]
+    issues: list[Issue]
+    records: int
+
+
+@dataclass
+class _TableReader:
+    """Everything needed to read one record table's files, built once per run."""
+
+    table: TableSpec
+    typer: _Typer
+    allowed: list[str]
+    layout: list[_Child]
+
+
+def read_record_file(reader: _TableReader, file: Path, path: str) -> FileRows:
+    """Load, shape-check and type one record file into rows; never raises on bad input."""
+    table, typer, allowed, layout = reader.table, reader.typer, reader.allowed, reader.layout
+    stem = file.stem
+    id_field = table.id_field
+    root, issues = load_file(file, path)
+    rows: list[Row] = []
+    if root is None:
+        return FileRows(rows, issues, 0)
+    if table.group_by:
+        if root.kind != "list":
+            issues.append(Issue(code="wrong-shape", message=f"expected a list of {table.name} records, found a {root.kind}",
+                                path=path, line=root.line, column=root.column, table=table.name,
+                                hint=f"start each record with `- {id_field}: …`"))
+            return FileRows(rows, issues, 0)
+        records, fixed = root.value, {table.group_by: stem}
+    else:
+        if root.kind != "mapping":
+            issues.append(Issue(code="wrong-shape", message=f"expected one {table.name} record (a mapping), found a {root.kind}",
+                                path=path, line=root.line, column=root.column, table=table.name,
+                                hint=f"the file holds one record: `{id_field}: {stem}` and its fields"))
+            return FileRows(rows, issues, 0)
+        records, fixed = [root], {}
+    children: dict[str, list[Row]] = {c.spec.name: [] for c in layout}
+    for record in records:
+        if record.kind != "mapping":
+            issues.append(Issue(code="wrong-shape", message=f"expected a record (a mapping), found a {record.kind}",
+                                path=path, line=record.line, column=record.column, table=table.name))
+            continue
+        row = _type_mapping(table, typer, record, allowed, dict(fixed), path, issues, None)
+        rid = row.cells.get(id_field)
+        if not table.group_by and rid is not None and rid != stem:
+            line, col = row.where(id_field)
+            issues.append(Issue(code="id-filename-mismatch", message=f"ID '{rid}' does not match the file name '{file.name}'",
+                                path=path, line=line, column=col, table=table.name, record_id=rid, field=id_field,
+                                hint=f"rename the file to {rid}{file.suffix} or set {id_field}: {stem}"))
+        rows.append(row)
+        _collect_children(table, record, rid, layout, path, children, issues)
+    for child_rows in children.values():
+        rows.extend(child_rows)
+    return FileRows(rows, issues, len(records))
+
+
+def collect(spec: PackageSpec, only: set[str] | None = None, cache=None) -> Collection:
+    """Load and type every record of the package; never raises on bad input.
+
+    With a `cache` (cache.RecordCache), a file whose content hash is known is not
+    parsed again: its rows and issues come from the cache, exactly as reading it
+    would produce them.
+    """
     rows: dict[str, list[Row]] = {name: [] for name in spec.tables}
     issues: list[Issue] = []
     files: dict[str, int] = {}
     for table in spec.record_tables():
-        typer = _Typer(table)
-        allowed = spec.record_keys(table.name)
-        layout = _child_layout(spec, table)
+        reader = _TableReader(table, _Typer(table), spec.record_keys(table.name), _child_layout(spec, table))
         for file, path in record_files(spec, table):
             if only is not None and path not in only:
                 continue
-            stem = file.stem
-            root, file_issues = load_file(file, path)
-            issues.extend(file_issues)
-            if root is None:
-                files[path] = 0
-                continue
-            if table.group_by:
-                if root.kind != "list":
-                    issues.append(Issue(code="wrong-shape", message=f"expected a list of {table.name} records, found a {root.kind}",
-                                        path=path, line=root.line, column=root.column, table=table.name,
-                                        hint=f"start each record with `- {table.id_field}: …`"))
-                    files[path] = 0
-                    continue
-                records, fixed = root.value, {table.group_by: stem}
-            else:
-                if root.kind != "mapping":
-                    issues.append(Issue(code="wrong-shape", message=f"expected one {table.name} record (a mapping), found a {root.kind}",
-                                        path=path, line=root.line, column=root.column, table=table.name,
-                                        hint=f"the file holds one record: `{table.id_field}: {stem}` and its fields"))
-                    files[path] = 0
-                    continue
-                records, fixed = [root], {}
-            files[path] = len(records)
-            for record in records:
-                if record.kind != "mapping":
-                    issues.append(Issue(code="wrong-shape", message=f"expected a record (a mapping), found a {record.kind}",
-                                        path=path, line=record.line, column=record.column, table=table.name))
-                    continue
-                row = _type_mapping(table, typer, record, allowed, dict(fixed), path, issues, None)
-                rid = row.cells.get(table.id_field)
-                if not table.group_by and rid is not None and rid != stem:
-                    line, col = row.where(table.id_field)
-                    issues.append(Issue(code="id-filename-mismatch", message=f"ID '{rid}' does not match the file name '{file.name}'",
-                                        path=path, line=line, column=col, table=table.name, record_id=rid, field=table.id_field,
-                                        hint=f"rename the file to {rid}{file.suffix} or set {table.id_field}: {stem}"))
-                rows[table.name].append(row)
-                _collect_children(table, record, rid, layout, path, rows, issues)
+            result = cache.get(path, file) if cache is not None else None
+            if result is None:
+                result = read_record_file(reader, file, path)
+                if cache is not None:
+                    cache.put(path, result)
+            for row in result.rows:
+                rows[row.table].append(row)
+            issues.extend(result.issues)
+            files[path] = result.records
+    if cache is not None:
+        cache.save(keep_unseen=only is not None)
     return Collection(spec=spec, rows=rows, issues=issues, files=files)
 
 

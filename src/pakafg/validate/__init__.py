@@ -7,6 +7,7 @@ structure (load + type, frictionless) -> provenance (fills citation offsets)
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,17 @@ def validate_collection(coll: Collection) -> Validation:
     return Validation(coll, Report(_dedupe(issues)))
 
 
-def validate(root: str | Path = ".") -> Validation:
-    """Load and check every record of the package at `root`."""
+def validate(root: str | Path = ".", cache: bool = True) -> Validation:
+    """Load and check every record of the package at `root`.
+
+    With `cache` (the default), files unchanged since the last run are not parsed
+    again (see cache.py: content hashes, invalidated by any schema or code change);
+    every whole-table check still runs on all rows.
+    """
     spec = load_package_spec(root)
-    return validate_collection(collect(spec))
+    record_cache = None
+    if cache and os.environ.get("PAKAFG_NO_CACHE", "") in ("", "0"):
+        from ..cache import RecordCache
+
+        record_cache = RecordCache(spec)
+    return validate_collection(collect(spec, cache=record_cache))
