@@ -30,6 +30,7 @@ import hashlib
 import io
 import os
 import pickle
+import stat
 import sys
 import tempfile
 import time
@@ -37,6 +38,7 @@ from pathlib import Path
 
 from . import __version__
 from .issues import Issue
+from .load import MAX_FILE_BYTES
 from .records import FileRows, Row
 from .schemas import PACKAGE_FILE, SCHEMA_DIR, PackageSpec
 
@@ -136,7 +138,10 @@ class RecordCache:
         it and the next run reads it again.
         """
         try:
-            key = _stat_key(os.stat(file))
+            st = os.lstat(file)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+                return None  # a symlink, FIFO, device or oversized file: never hashed here; reading it reports why
+            key = _stat_key(st)
             entry = self.entries.get(path)
             if entry is not None and entry[0] is not None and entry[0] == key:
                 result = _unpack(path, entry[2])

@@ -386,7 +386,10 @@ def dictionary_command(check: bool, root: Path) -> None:
 
 @cli.group("bench")
 def bench_group() -> None:
-    """Performance benchmark on generated corpora (see README "Performance")."""
+    """Performance benchmark on generated corpora (see README "Performance").
+
+    Example: pakafg bench run --sizes 1000,10000
+    """
 
 
 @bench_group.command("generate")

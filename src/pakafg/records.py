@@ -11,6 +11,7 @@ become rows of their own tables, keyed by the parent's ID.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .issues import Issue
-from .load import Node, load_file
+from .load import Node, folder_issues, load_file
 from .schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec
 
 # frictionless note type -> our issue code
@@ -103,6 +104,8 @@ class _Typer:
             if f.type == "string" and not table.field(name).get("constraints") and not table.field(name).get("format")
         }
         self.defaults = {name: table.default(name) for name in self.fields}
+        self.field_names = table.field_names
+        self.id_field = table.id_field
         self.readers = {name: f.create_cell_reader() for name, f in self.fields.items() if name not in self.passthrough}
         self.memo: dict[str, dict] = {
             name: {} for name, f in self.fields.items()
@@ -117,7 +120,14 @@ class _Typer:
             return memo[raw]
         value, notes = self.readers[name](raw)
         if isinstance(value, Decimal):
-            value = int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
+            if not value.is_finite():  # NaN, sNaN, Infinity: Parquet would hold them as numbers, CSV as "nan"
+                value, notes = None, {"type": "not a finite number"}
+            else:
+                value = int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
+                if isinstance(value, float) and not math.isfinite(value):  # 1e400
+                    value, notes = None, {"type": "too large for a number"}
+        elif isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
+            value, notes = None, {"type": "too large for a 64-bit integer"}
         if memo is not None and len(memo) < self.MEMO_LIMIT:
             memo[raw] = (value, notes)
         return value, notes
@@ -141,7 +151,9 @@ def _note_issue(table: TableSpec, name: str, raw: Any, note_type: str, path: str
         suggestion = _closest(str(raw), c["enum"])
         message, hint = f"'{raw}' is not an allowed value", f"{suggestion + ' ' if suggestion else ''}allowed: {allowed}"
     elif code == "pattern":
-        message, hint = f"'{raw}' does not match the required pattern {c['pattern']}", "IDs are lowercase words joined by hyphens, e.g. ishaq-dar"
+        slug = c["pattern"].startswith("[a-z0-9]+(-")
+        message, hint = (f"'{raw}' does not match the required pattern {c['pattern']}",
+                         "IDs are lowercase words joined by hyphens, e.g. ishaq-dar" if slug else fdesc.get("description", ""))
     elif code in ("minimum", "maximum"):
         message, hint = f"'{raw}' is out of range", f"{code} is {c.get(code)}"
     else:
@@ -164,9 +176,10 @@ def _type_mapping(
 ) -> Row:
     """Check a record mapping's keys and type its values into a Row."""
     mapping: dict[str, Node] = node.value
-    record_id = fixed.get(table.id_field) if table.id_field else None
-    if table.id_field and table.id_field in mapping and mapping[table.id_field].kind == "text":
-        record_id = mapping[table.id_field].value
+    id_field = typer.id_field
+    record_id = fixed.get(id_field) if id_field else None
+    if id_field and id_field in mapping and mapping[id_field].kind == "text":
+        record_id = mapping[id_field].value
     record_id = record_id or id_hint
     for key, value in mapping.items():
         if key not in allowed:
@@ -174,7 +187,7 @@ def _type_mapping(
             issues.append(Issue(code="unknown-field", message=f"unknown field '{key}'", path=path, line=value.line,
                                 column=value.column, table=table.name, record_id=record_id, field=key, hint=hint))
     row = Row(table=table.name, path=path, line=node.line, cells={})
-    for name in table.field_names:
+    for name in typer.field_names:
         if name in fixed:
             row.cells[name] = fixed[name]
             continue
@@ -182,7 +195,7 @@ def _type_mapping(
         raw = None
         if value_node is not None:
             row.positions[name] = (value_node.line, value_node.column)
-            if value_node.kind in ("mapping", "list"):
+            if isinstance(value_node.value, (dict, list)):
                 row.bad.add(name)
                 issues.append(Issue(code="wrong-shape", message=f"expected a single value, found a {value_node.kind}",
                                     path=path, line=value_node.line, column=value_node.column, table=table.name,
@@ -345,6 +358,8 @@ def collect(spec: PackageSpec, only: set[str] | None = None, cache=None) -> Coll
     files: dict[str, int] = {}
     for table in spec.record_tables():
         reader = _TableReader(table, _Typer(table), spec.record_keys(table.name), _child_layout(spec, table))
+        if only is None:  # archived texts live beside the source records
+            issues.extend(folder_issues(spec.root / table.directory, table.directory, other_files_ok=table.name == "sources"))
         for file, path in record_files(spec, table):
             if only is not None and path not in only:
                 continue

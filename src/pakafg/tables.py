@@ -7,28 +7,31 @@ these, so CSV, Parquet and SQLite always hold the same rows in the same order.
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .records import Row
 from .schemas import PackageSpec, TableSpec, to_pyarrow
 
 
-def _sort_key(pk: list[str]):
-    def key(row: Row):
-        return tuple((row.cells.get(k) is not None, row.cells.get(k) if row.cells.get(k) is not None else "") for k in pk)
-
-    return key
-
-
 def to_arrow(spec: TableSpec, rows: list[Row]) -> pa.Table:
-    ordered = sorted(rows, key=_sort_key(spec.primary_key or spec.field_names))
+    """Rows as an Arrow table in schema column order, sorted by primary key (nulls first, stable)."""
     schema = to_pyarrow(spec)
     columns = []
     for f in schema:
-        values = [r.cells.get(f.name) for r in ordered]
+        values = [r.cells.get(f.name) for r in rows]
         if pa.types.is_floating(f.type):
             values = [None if v is None else float(v) for v in values]
         columns.append(pa.array(values, type=f.type))
-    return pa.Table.from_arrays(columns, schema=schema)
+    table = pa.Table.from_arrays(columns, schema=schema)
+    return table.take(_order(table, spec.primary_key or spec.field_names))
+
+
+def _order(table: pa.Table, names: list[str]) -> pa.Array:
+    """Stable sort indices, nulls first; Arrow orders UTF-8 strings by code point, as Python's sorted() does."""
+    try:
+        return pc.sort_indices(table, sort_keys=[(k, "ascending", "at_start") for k in names])
+    except (TypeError, ValueError, pa.ArrowInvalid):  # pyarrow < 25: one null placement for all keys
+        return pc.sort_indices(table, sort_keys=[(k, "ascending") for k in names], null_placement="at_start")
 
 
 def compile_tables(spec: PackageSpec, rows: dict[str, list[Row]]) -> dict[str, pa.Table]:

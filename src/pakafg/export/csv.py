@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 FOLDER = "csv"
 FORMAT = "csv"
@@ -29,13 +30,22 @@ def format_cell(value) -> str:
     return str(value)
 
 
+def _column(column: pa.ChunkedArray) -> list:
+    """One column as the values csv.writer turns into `format_cell`'s text (None is written as an empty cell)."""
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind):
+        return column.to_pylist()  # csv.writer writes str as is, int with str(), None as ""
+    if pa.types.is_date32(kind):
+        return pc.cast(column, pa.string()).to_pylist()  # ISO dates, as date.isoformat()
+    return [None if v is None else format_cell(v) for v in column.to_pylist()]
+
+
 def write(name: str, table: pa.Table, out: Path) -> Path:
+    """Write one table; converted a column at a time (the per-cell formatter only for floats and booleans)."""
     path = out / FOLDER / f"{name}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(table.column_names)
-        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-        for values in zip(*columns):
-            writer.writerow([format_cell(v) for v in values])
+        writer.writerows(zip(*(_column(table.column(i)) for i in range(table.num_columns))))
     return path

@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..issues import PakafgError
 from ..schemas import PackageSpec, to_sqlite_ddl
@@ -36,6 +37,16 @@ def _cell(value):
     return value
 
 
+def _column(column: pa.ChunkedArray) -> list:
+    """One column as SQLite values, converted a column at a time (`_cell` only where a value needs it)."""
+    kind = column.type
+    if pa.types.is_date32(kind):
+        return pc.cast(column, pa.string()).to_pylist()  # ISO dates, as date.isoformat()
+    if pa.types.is_string(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return column.to_pylist()
+    return [_cell(v) for v in column.to_pylist()]
+
+
 def write_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path) -> Path:
     """Write `<name>.sqlite` into `out`; fail if any foreign key or CHECK is violated."""
     path = out / file_name(spec)
@@ -51,7 +62,7 @@ def write_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path) -> 
             for name, table in tables.items():
                 cols = ", ".join('"' + c.replace('"', '""') + '"' for c in table.column_names)
                 marks = ", ".join("?" for _ in table.column_names)
-                rows = ([_cell(v) for v in row.values()] for row in table.to_pylist())
+                rows = zip(*(_column(table.column(i)) for i in range(table.num_columns)))
                 try:
                     con.executemany(f'INSERT INTO "{name}" ({cols}) VALUES ({marks})', rows)
                 except sqlite3.IntegrityError as exc:

@@ -182,9 +182,14 @@ def to_frame(spec: TableSpec, rows: list[Row]) -> pd.DataFrame:
         if kind == "date":
             data[name] = pd.to_datetime(pd.Series(values, dtype="object"), errors="coerce").astype(PANDAS_DTYPES["date"])
         else:
-            clean = [v if _type_ok(kind, v) else None for v in values]
-            data[name] = pd.Series(clean, dtype=PANDAS_DTYPES[kind])
+            if not set(map(type, values)) <= _PLAIN_TYPES.get(kind, set()):  # only then is there anything to blank
+                values = [v if _type_ok(kind, v) else None for v in values]
+            data[name] = pd.Series(values, dtype=PANDAS_DTYPES[kind])
     return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+
+
+# value types `_type_ok` accepts as they are, per field type (checked for a whole column at C speed)
+_PLAIN_TYPES = {"string": {str, type(None)}, "integer": {int, float, type(None)}, "number": {int, float, type(None)}}
 
 
 def _type_ok(kind: str, value) -> bool:
