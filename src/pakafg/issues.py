@@ -90,8 +90,11 @@ class Report:
 # (a test fails if a code is used but missing here, or listed but undocumented).
 CODES: dict[str, str] = {
     # loading (load.py)
-    "file-too-large": "A record file exceeds the size limit.",
-    "binary-file": "A record file contains NUL bytes or is not text.",
+    "file-too-large": "A record file (limit 1 MiB) or an archived source text (limit 16 MiB) is too large.",
+    "binary-file": "A record file contains NUL bytes or control characters; it is not text.",
+    "wrong-file-type": "A record file is a directory, FIFO or device (not a regular file), or a table folder is a file.",
+    "file-outside-repo": "A record file is a symlink to a file outside the repository.",
+    "stray-file": "Warning: a file in a record folder that is not read (hidden, wrong extension, or a subfolder).",
     "encoding-error": "A record file is not valid UTF-8.",
     "byte-order-mark": "A record file starts with a UTF-8 byte-order mark.",
     "empty-file": "A record file holds no record.",

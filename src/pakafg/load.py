@@ -12,8 +12,10 @@ turns nodes into `Node`s is the only Python pass over the data.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -126,9 +128,17 @@ def parse_text(text: str, path: str) -> tuple[Node | None, list[Issue]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(p for p in (exc.context, exc.problem) if p)
+        if "maximum nesting depth" in problem:
+            return None, [_issue("too-deep", path, "values nest too deep to read", mark.line + 1 if mark else None,
+                                 mark.column + 1 if mark else None, f"records nest at most {MAX_DEPTH} levels")]
         hint = "indent with spaces, not tabs" if "\t" in problem or "'\\t'" in problem else "check quoting and indentation on this line"
         return None, [_issue("yaml-syntax", path, f"invalid YAML: {problem}", mark.line + 1 if mark else None,
                              mark.column + 1 if mark else None, hint)]
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow in a text file
+        at = text.find(chr(exc.character))  # its first occurrence: the reader stops at the first bad character
+        line, column = _line_col(text, at if at >= 0 else exc.position)
+        return None, [_issue("binary-file", path, f"control character U+{exc.character:04X} is not allowed", line, column,
+                             "delete it; record files are plain UTF-8 text")]
     except yaml.YAMLError as exc:
         return None, [_issue("yaml-syntax", path, f"invalid YAML: {exc}", hint="one YAML document per file")]
     except RecursionError:
@@ -172,17 +182,95 @@ def _convert(node: yaml.Node, path: str, issues: list[Issue], depth: int) -> Nod
     return Node(mapping, line, column)
 
 
+def _line_col(text: str | bytes, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset (a byte offset in bytes)."""
+    newline = "\n" if isinstance(text, str) else b"\n"
+    return text.count(newline, 0, offset) + 1, offset - (text.rfind(newline, 0, offset) + 1) + 1
+
+
+def _repo_root(file: Path, path: str) -> Path | None:
+    """The repository root: `file` is `<root>/<path>`."""
+    depth = len(PurePosixPath(path).parts)
+    return file.parents[depth - 1] if 0 < depth <= len(file.parents) else None
+
+
+def file_problem(file: Path, path: str, st: os.stat_result) -> Issue | None:
+    """Why a record path (lstat'ed) is not a small regular file inside the repository, if it is not.
+
+    Record files come from strangers' pull requests: a symlink could point at
+    /etc/passwd or /dev/zero, a FIFO would block the read forever.
+    """
+    if stat.S_ISLNK(st.st_mode):
+        root = _repo_root(file, path)
+        try:
+            target = file.resolve(strict=True)
+            inside = root is not None and target.is_relative_to(root.resolve())
+            st = os.stat(target)
+        except (OSError, RuntimeError):  # dangling link or a loop
+            return _issue("wrong-file-type", path, "is a symlink that leads nowhere", hint="replace it with the record file itself")
+        if not inside:
+            return _issue("file-outside-repo", path, "is a symlink to a file outside the repository",
+                          hint="commit the record file itself, not a link")
+    if stat.S_ISDIR(st.st_mode):
+        return _issue("wrong-file-type", path, "is a directory, not a file", hint="record folders hold files only; move its records up")
+    if not stat.S_ISREG(st.st_mode):
+        return _issue("wrong-file-type", path, "is not a regular file (a FIFO, socket or device)", hint="replace it with a YAML file")
+    if st.st_size > MAX_FILE_BYTES:
+        return _issue("file-too-large", path, f"file is {st.st_size} bytes; the limit is {MAX_FILE_BYTES}",
+                      hint="split the records over several files")
+    return None
+
+
+RECORD_SUFFIXES = (".yaml", ".yml")
+
+
+def folder_issues(folder: Path, rel: str, other_files_ok: bool = False) -> list[Issue]:
+    """Problems with a record folder as a whole: it is a file, or holds files that will not be read.
+
+    A record saved as `x.YAML`, `.x.yaml`, `x.yaml.bak` or in a subfolder would
+    silently drop out of the release; each gets a `stray-file` warning.
+    `other_files_ok` for sources/, which also holds the archived texts.
+    """
+    if not folder.exists() and not folder.is_symlink():
+        return []
+    if not folder.is_dir():
+        return [_issue("wrong-file-type", rel, "is a file, not a folder", hint=f"{rel}/ must be a folder of record files")]
+    issues = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        name = entry.name
+        if name.endswith(RECORD_SUFFIXES) and not name.startswith("."):
+            continue  # read as a record
+        lower = name.lower()
+        looks_like_record = ".yaml" in lower or ".yml" in lower
+        if entry.is_dir(follow_symlinks=False) and not name.startswith("."):
+            why = "is a subfolder; records in it are not read"
+        elif looks_like_record:
+            why = "is not read: records are files named <id>.yaml (not hidden, lower-case extension)"
+        elif not other_files_ok and not name.startswith("."):
+            why = "is not a record file and is not read"
+        else:
+            continue
+        issues.append(Issue(code="stray-file", message=why, path=f"{rel}/{name}", severity="warning",
+                            hint="rename it to <id>.yaml, move it out of the record folder, or delete it"))
+    return issues
+
+
 def read_text(file: Path, path: str) -> tuple[str | None, list[Issue]]:
     """Read a record file's bytes and decode them, refusing what is not small UTF-8 text."""
     try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [_issue("file-too-large", path, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}", hint="split the records over several files")]
+        problem = file_problem(file, path, os.lstat(file))
+        if problem:
+            return None, [problem]
         data = file.read_bytes()
     except OSError as exc:
-        return None, [_issue("wrong-shape", path, f"cannot read file: {exc.strerror}")]
-    if b"\x00" in data:
-        return None, [_issue("binary-file", path, "file contains NUL bytes; it is not a text file", hint="record files are UTF-8 YAML")]
+        return None, [_issue("wrong-file-type", path, f"cannot read file: {exc.strerror}")]
+    if len(data) > MAX_FILE_BYTES:  # grew since the stat
+        return None, [_issue("file-too-large", path, f"file is over {MAX_FILE_BYTES} bytes", hint="split the records over several files")]
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, column = _line_col(data, nul)
+        return None, [_issue("binary-file", path, "file contains NUL bytes; it is not a text file", line, column,
+                             "record files are UTF-8 YAML (not UTF-16, not binary)")]
     if data.startswith(b"\xef\xbb\xbf"):
         return None, [_issue("byte-order-mark", path, "file starts with a UTF-8 byte-order mark", 1, 1, "save the file as UTF-8 without BOM")]
     try:

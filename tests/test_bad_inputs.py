@@ -1,0 +1,100 @@
+"""Untrusted input: every file in tests/bad_inputs/ gives a clear error and exit 1, never a traceback.
+
+`tests/bad_inputs/cases.yaml` says, for each case file, where it is installed in a
+copy of the valid fixture package and which issue it must produce (file, line,
+code, message fragment). A few cases also need something a plain file cannot
+be (a symlink out of the repository, a FIFO, a directory, an oversized file);
+their `setup` keys build it. The real CLI entry point runs on each package.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from pakafg.cli import cli
+from pakafg.load import MAX_FILE_BYTES
+
+from conftest import make_package
+
+HERE = Path(__file__).resolve().parent / "bad_inputs"
+CASES: dict[str, dict] = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
+
+
+def install_case(name: str, case: dict, root: Path, outside: Path) -> None:
+    """Put the case into the package at `root` (and anything its `setup` asks for)."""
+    if "install" in case:
+        target = root / case["install"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((HERE / name).read_bytes())
+    setup = case.get("setup", {})
+    if "pad_to_limit" in setup:  # grow the installed file just past the size limit
+        with open(root / case["install"], "ab") as fh:
+            line = b"# padding to exceed the size limit\n"
+            fh.write(line * (MAX_FILE_BYTES // len(line) + 1))
+    if "symlink_out" in setup:  # a symlink inside the repository to a file outside it
+        outside.mkdir(exist_ok=True)
+        secret = outside / "secret.yaml"
+        secret.write_text("actor_id: secret\nname: Secret\nactor_type: state\n", encoding="utf-8")
+        (root / setup["symlink_out"]).symlink_to(secret)
+    if "fifo" in setup:
+        os.mkfifo(root / setup["fifo"])
+    if "directory" in setup:
+        (root / setup["directory"]).mkdir()
+        (root / setup["directory"] / "x.txt").write_text("x", encoding="utf-8")
+    if "sparse_bytes" in setup:  # a huge file that costs no disk space
+        with open(root / setup["sparse_file"], "wb") as fh:
+            fh.truncate(setup["sparse_bytes"])
+    if "folder_is_file" in setup:
+        folder = root / setup["folder_is_file"]
+        for child in folder.iterdir():
+            child.unlink()
+        folder.rmdir()
+        folder.write_text("not a folder\n", encoding="utf-8")
+
+
+def test_every_case_file_has_expectations():
+    files = {p.name for p in HERE.iterdir() if p.name != "cases.yaml"}
+    assert files == set(CASES), f"without expectations: {files - set(CASES)}; without a file: {set(CASES) - files}"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input_gives_clear_error(tmp_path, name):
+    case = CASES[name]
+    root = make_package(tmp_path / "pkg")
+    install_case(name, case, root, tmp_path / "outside")
+    result = CliRunner().invoke(cli, ["validate", "--root", str(root), "--max-errors", "1000"])
+    output = result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in output
+    if case.get("valid"):
+        assert result.exit_code == 0, output
+        return
+    assert result.exit_code == 1, output
+    path = case.get("path", case.get("install"))
+    where = f"{path}:{case['line']}:" if case.get("line") else f"{path}: "
+    lines = [ln for ln in output.splitlines() if ln.startswith(where) and ln.endswith(f"[{case['code']}]")]
+    assert lines, f"no [{case['code']}] at {where}\n{output}"
+    assert any(case["message"] in ln for ln in lines), f"{case['message']!r} not in:\n" + "\n".join(lines)
+    if case.get("field"):
+        assert any(f".{case['field']}: " in ln for ln in lines), lines
+    assert re.search(r"\d+ error\(s\)", output)
+
+
+def test_real_entry_point_on_bad_input(tmp_path):
+    """`python -m pakafg` (not CliRunner): an alias bomb and binary junk end with exit 1 and a message."""
+    root = make_package(tmp_path / "pkg")
+    (root / "tables/actors/pakistan.yaml").write_bytes((HERE / "alias-bomb.yaml").read_bytes())
+    (root / "tables/actors/ttp.yaml").write_bytes((HERE / "binary-junk.yaml").read_bytes())
+    proc = subprocess.run([sys.executable, "-m", "pakafg", "validate", "--root", str(root)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "tables/actors/pakistan.yaml:2:4: YAML anchor 'a' is not allowed" in proc.stderr
+    assert "tables/actors/ttp.yaml:3:1: file contains NUL bytes" in proc.stderr
