@@ -84,33 +84,46 @@ class IndexedText:
             at = self.folded.find(needle, at + 1)
         return out
 
-    def closest(self, quote: str, max_windows: int = 50_000) -> tuple[int, str, str]:
+    def closest(self, quote: str, max_candidates: int = 2_000) -> tuple[int, str, str]:
         """(offset, passage, first difference) of the passage most like the quote, to show a typo.
 
-        Only runs when a quote is not found: compares the quote with the window of
-        the same length at each word start (pruned by difflib's cheap upper bound).
+        Only runs when a quote is not found. Candidate passages start where one of
+        the quote's longer words occurs (shifted back by that word's place in the
+        quote), so a miss costs a few finds, not a comparison at every word.
         """
         needle = fold(quote)
         if not needle or not self.folded.strip():
             return 0, "", ""
+        candidates: set[int] = set()
+        for word in re.finditer(r"[^ ]{4,}", needle):
+            at = self.folded.find(word.group())
+            while at >= 0 and len(candidates) < max_candidates:
+                candidates.add(self._word_start(max(0, at - word.start())))
+                at = self.folded.find(word.group(), at + 1)
+        if not candidates:  # no long word in common: try every word start
+            candidates = {m.start() for _, m in zip(range(max_candidates), _WORD_START.finditer(self.folded))}
         matcher = difflib.SequenceMatcher(None, autojunk=False)
         matcher.set_seq2(needle)
         best, best_at = -1.0, 0
-        for i, m in enumerate(_WORD_START.finditer(self.folded)):
-            if i >= max_windows:
-                break
-            matcher.set_seq1(self.folded[m.start():m.start() + len(needle)])
+        for at in sorted(candidates):
+            matcher.set_seq1(self.folded[at:at + len(needle)])
             if matcher.quick_ratio() <= best:
                 continue
             ratio = matcher.ratio()
             if ratio > best:
-                best, best_at = ratio, m.start()
+                best, best_at = ratio, at
         end = min(best_at + len(needle), len(self.folded))
         while end < len(self.folded) and self.folded[end].isalnum() and self.folded[end - 1].isalnum():
             end += 1  # finish a word cut in half, not the punctuation after it
         window = self.folded[best_at:end].rstrip()
         start, stop = self._span(best_at, len(window))
         return start, " ".join(self.original[start:stop].split()), _first_difference(needle, window)
+
+    def _word_start(self, at: int) -> int:
+        """The start of the word at folded offset `at` (or of the next word, on a space)."""
+        if self.folded[at:at + 1] == " ":
+            return at + 1
+        return self.folded.rfind(" ", 0, at) + 1
 
 
 def _first_difference(quote: str, passage: str) -> str:
