@@ -4,12 +4,23 @@ The release is staged in a fresh temporary directory next to its final place
 (`build/.staging-*`) and moved into `build/<version>/` only when complete, so a
 failed or killed build never leaves a half-written release and never touches
 the previous one (zavod: validators gate publication).
+
+Replacing an existing release is one atomic swap on Linux (renameat2 with
+RENAME_EXCHANGE); elsewhere it is two renames through `build/.previous-<version>`,
+which the next build puts back if a crash fell between them. Builds into the
+same folder hold an exclusive lock (`build/.lock`) while they write and
+publish, so concurrent builds queue instead of mixing files, and whatever a
+killed build left behind (`.staging-*`) is deleted by the next one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import os
 import shutil
+import sys
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -24,6 +35,8 @@ from .validate import Validation, validate
 
 BUILD_DIR = "build"
 STAGING_PREFIX = ".staging-"
+PREVIOUS_PREFIX = ".previous-"
+LOCK_FILE = ".lock"
 
 
 @dataclass
@@ -75,19 +88,99 @@ def _same_content(a: Path, b: Path) -> bool:
     return (a / sums).is_file() and (b / sums).is_file() and (a / sums).read_bytes() == (b / sums).read_bytes()
 
 
+@contextlib.contextmanager
+def build_lock(out_dir: Path):
+    """Hold an exclusive lock on `out_dir` (flock on `.lock`); the kernel releases it if the process dies."""
+    fd = os.open(out_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: unique staging dirs and renames still keep builds apart
+            fcntl = None
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def recover(out_dir: Path) -> list[str]:
+    """Undo what a killed build left (call under `build_lock`): restore a release set aside, delete staging dirs."""
+    notes = []
+    for entry in sorted(out_dir.iterdir()):
+        name = entry.name
+        if name.startswith(PREVIOUS_PREFIX) and entry.is_dir():
+            target = out_dir / name[len(PREVIOUS_PREFIX):]
+            if not target.exists():
+                os.replace(entry, target)
+                notes.append(f"restored {target.name}/ that an interrupted build had set aside")
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+        elif name.startswith(STAGING_PREFIX) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+            notes.append(f"deleted {name}/ left by an interrupted build")
+    return notes
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # libc without renameat2 (glibc < 2.28, musl)
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):  # file system or sandbox without it
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _sync_tree(folder: Path) -> None:
+    """Flush the staged files to disk before they become visible, so a power cut cannot publish empty files."""
+    for path in sorted(folder.rglob("*")) + [folder]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def publish(staging: Path, target: Path) -> bool:
-    """Move a complete staging directory into place; False if `target` already holds the same bytes."""
+    """Move a complete staging directory into place; False if `target` already holds the same bytes.
+
+    There is no moment at which `target` is missing or partial: a swap where the
+    kernel offers one, else two renames that `recover` completes after a crash.
+    """
     if target.exists():
         if _same_content(staging, target):
             shutil.rmtree(staging)
             return False
-        old = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}old-", dir=target.parent))
-        os.replace(target, old / target.name)
+        _sync_tree(staging)
+        if _exchange(staging, target):
+            shutil.rmtree(staging, ignore_errors=True)  # it now holds the previous release
+            return True
+        previous = target.parent / f"{PREVIOUS_PREFIX}{target.name}"
+        if previous.exists():
+            shutil.rmtree(previous)
+        os.replace(target, previous)
         os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(previous, ignore_errors=True)
     else:
+        _sync_tree(staging)
         os.replace(staging, target)
     return True
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
@@ -98,18 +191,22 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
         raise InvalidPackage(validation.report.issues)
     version = validation.spec.version
     out_dir = Path(out) if out else root / BUILD_DIR
-    out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / version
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{version}-", dir=out_dir))
     try:
-        files = write_release(validation, staging, frozen_created(root, version) or source_date(root))
-        notes = check_frozen(root, version, staging)  # a released version's content is immutable
-        changed = publish(staging, target)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with build_lock(out_dir):
+            notes = recover(out_dir)
+            staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{version}-", dir=out_dir))
+            try:
+                os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the release from other users
+                files = write_release(validation, staging, frozen_created(root, version) or source_date(root))
+                notes += check_frozen(root, version, staging)  # a released version's content is immutable
+                changed = publish(staging, target)
+            finally:
+                if staging.exists():
+                    shutil.rmtree(staging, ignore_errors=True)
     except OSError as exc:
         raise PakafgError(f"could not write the release to {target}: {exc}") from exc
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     counts = {name: len(rows) for name, rows in validation.collection.rows.items()}
     return BuildResult(path=target, version=version, row_counts=counts, files=files, unchanged=not changed, validation=validation,
                        notes=notes)
