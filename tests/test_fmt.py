@@ -181,3 +181,12 @@ def test_unknown_keys_are_kept_at_the_end(package):
     assert _run("fmt", "--root", package, target).exit_code == 0
     assert target.read_text(encoding="utf-8").endswith("actor_type: media_outlet\ncolour: red\n")
     assert "[unknown-field]" in _run("validate", "--root", package).output
+
+
+def test_a_comment_on_the_first_line_is_not_lost(package):
+    target = package / "tables" / "actors" / "fp.yaml"
+    target.write_text("# coded by A. Coder\nactor_id: fp\nname: F.P. Report\nactor_type: media_outlet\n", encoding="utf-8")
+    result = _run("fmt", "--root", package, target)
+    assert result.exit_code == 1
+    assert "tables/actors/fp.yaml:1:1: this comment would be lost" in result.output
+    assert target.read_text(encoding="utf-8").startswith("# coded by A. Coder\n")

@@ -157,6 +157,9 @@ def _node(value: Node, shape: _Shape | None, ftype: str = "string"):
 
 def _comments(text: str, path: str) -> list[Issue]:
     """Comments that formatting would lose: every `#` outside a scalar, except the header and `#|` help."""
+    body = text.partition("\n")[2] if text.startswith(HEADER_PREFIX) else text
+    if "#" not in body:
+        return []  # no comment beyond the header line: nothing to scan
     covered = []
     for token in yaml.scan(text, Loader=yaml.SafeLoader):
         if isinstance(token, yaml.ScalarToken):
