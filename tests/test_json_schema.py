@@ -141,3 +141,14 @@ def test_schema_header_points_at_the_generated_schema(table):
     target = (REPO / SPEC.tables[table].directory / header.split("$schema=", 1)[1]).resolve()
     assert target == (REPO / JSON_SCHEMA_DIR / f"{table}.json").resolve()
     assert target.is_file()
+
+
+def test_every_committed_record_file_names_its_json_schema():
+    """The first line lets any YAML language server complete and check the file."""
+    missing = []
+    for table in SPEC.record_tables():
+        header = schema_header(SPEC, table.name)
+        for file, rel in record_files(SPEC, table):
+            if file.read_text(encoding="utf-8").partition("\n")[0] != header:
+                missing.append(rel)
+    assert not missing, f"run `pakafg fmt` (adds `{header}`): {missing}"
