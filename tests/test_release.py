@@ -185,6 +185,8 @@ def test_release_freezes_version_and_build_refuses_changed_content(repo, tmp_pat
     assert json.loads(files["datapackage.json"])["created"] == manifest["created"]
     changelog = (repo / "CHANGELOG.md").read_text()
     assert "## 0.1.0 — " in changelog and "First release." in changelog and "| places | 2 |" in changelog
+    notes = files["CHANGELOG.md"].decode()  # the release ships its own entry, covered by SHA256SUMS
+    assert notes.startswith("# 0.1.0 — ") and "| places | 2 |" in notes and "CHANGELOG.md" in manifest["files"]
     assert first.tag_command == ("git add releases/0.1.0.json CHANGELOG.md CITATION.cff && git commit -m 'Release 0.1.0' && "
                                  "git tag -a v0.1.0 -m 'pakafg 0.1.0'")
     assert f'version: 0.1.0\ndate-released: "{manifest["created"][:10]}"\n' in (repo / "CITATION.cff").read_text()
@@ -216,6 +218,8 @@ def test_release_freezes_version_and_build_refuses_changed_content(repo, tmp_pat
     assert changelog.index("## 0.1.1 — ") < changelog.index("## 0.1.0 — ")
     assert "Changes since 0.1.0 (`v0.1.0`); required bump: patch" in changelog
     assert "**events** changed `train-hijacking`: title: 'Train hijacking in Balochistan' → 'Jaffar Express hijacking'" in changelog
+    assert changelog.count("## 0.1.1 — ") == 1 and changelog.startswith("# Changelog\n")
+    assert (second.path / "CHANGELOG.md").read_text().startswith("# 0.1.1 — ")
     assert (repo / "releases" / "0.1.1.json").is_file() and (repo / "build" / "0.1.0").is_dir()
     citation = (repo / "CITATION.cff").read_text()
     assert "version: 0.1.1\n" in citation and citation.count("date-released:") == 1
@@ -246,3 +250,17 @@ def test_citation_and_licence_files():
     assert (REPO / "LICENSE").read_text().startswith("MIT License")
     data_licence = (REPO / "LICENSE-DATA.md").read_text()
     assert "CC-BY-4.0" in data_licence and "not part of the published package" in data_licence
+
+
+def test_changelog_entries_are_prepended_once_per_version(tmp_path):
+    from pakafg.release import changelog_section, prepend_changelog
+
+    prepend_changelog(tmp_path, "## 0.1.0 — 2026-01-01\n\nFirst release.\n")
+    prepend_changelog(tmp_path, "## 0.2.0 — 2026-02-01\n\nDraft.\n")
+    prepend_changelog(tmp_path, "## 0.2.0 — 2026-02-02\n\nFinal.\n")  # a re-run after an interrupted release
+    text = (tmp_path / "CHANGELOG.md").read_text()
+    assert text.count("## 0.2.0") == 1 and "Draft." not in text
+    assert text.index("## 0.2.0 — 2026-02-02") < text.index("## 0.1.0 — 2026-01-01")
+    assert changelog_section(tmp_path, "0.1.0") == "# 0.1.0 — 2026-01-01\n\nFirst release.\n"
+    assert changelog_section(tmp_path, "0.3.0") is None
+

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .export import EXPORTERS, PACKAGE_EXPORTERS, datapackage
 from .issues import InvalidPackage, PakafgError
-from .release import check_frozen, frozen_created
+from .release import CHANGELOG_FILE, changelog_section, check_frozen, frozen_created
 from .tables import compile_tables
 from .validate import Validation, validate
 
@@ -78,6 +78,9 @@ def write_release(validation: Validation, staging: Path, created: str | None) ->
     for exporter in PACKAGE_EXPORTERS:
         path = exporter.write_package(spec, tables, staging)
         files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE))
+    notes = changelog_section(spec.root, spec.version)  # release notes, once `pakafg release` wrote them
+    if notes:
+        (staging / CHANGELOG_FILE).write_text(notes, encoding="utf-8", newline="\n")
     datapackage.write(spec, tables, staging, files, created)
     datapackage.write_sums(staging)
     return sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())

@@ -201,6 +201,7 @@ class Diff:
     schema: list[Change]
     tables: list[TableDiff]
     base_released: bool = False
+    head_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def reasons(self) -> list[tuple[str, str]]:
@@ -227,8 +228,8 @@ class Diff:
 
     def to_dict(self) -> dict:
         return {
-            "base": {"ref": self.base_label, "version": self.base_version},
-            "head": {"ref": self.head_label, "version": self.head_version},
+            "base": {"ref": self.base_label, "version": self.base_version, "released": self.base_released},
+            "head": {"ref": self.head_label, "version": self.head_version, "rows": self.head_counts},
             "required_bump": self.required_bump,
             "actual_bump": self.actual_bump,
             "bump_ok": self.bump_ok,
@@ -345,7 +346,7 @@ def _sortable(key: tuple) -> tuple:
 def diff_snapshots(base: Snapshot, head: Snapshot) -> Diff:
     names = list(head.spec.tables) + [n for n in base.spec.tables if n not in head.spec.tables]
     return Diff(base.label, base.version, head.label, head.version, schema_changes(base.spec, head.spec),
-                [table_diff(n, base, head) for n in names])
+                [table_diff(n, base, head) for n in names], head_counts={n: len(r) for n, r in head.rows.items()})
 
 
 def diff(root: str | Path, ref: str) -> Diff:
@@ -578,13 +579,33 @@ def changelog_entry(version: str, created: str | None, d: Diff | None, counts: d
     return "\n".join(out)
 
 
+def _split_entries(text: str) -> tuple[str, list[str]]:
+    """CHANGELOG.md -> (head, ["## <version> — …" entries])."""
+    head, *entries = re.split(r"^(?=## )", text, flags=re.M)
+    return head, entries
+
+
 def prepend_changelog(root: Path, entry: str) -> Path:
+    """Put `entry` first; an entry for the same version (from an interrupted release) is replaced."""
     path = Path(root) / CHANGELOG_FILE
-    text = path.read_text(encoding="utf-8") if path.is_file() else _CHANGELOG_HEAD
-    head, sep, rest = text.partition("\n## ")
-    new = head.rstrip("\n") + "\n\n" + entry.rstrip("\n") + "\n" + (("\n## " + rest) if sep else "")
-    path.write_text(new, encoding="utf-8", newline="\n")
+    head, entries = _split_entries(path.read_text(encoding="utf-8") if path.is_file() else _CHANGELOG_HEAD)
+    first_line = entry.split("\n", 1)[0].split(" — ")[0]
+    entries = [e for e in entries if e.split("\n", 1)[0].split(" — ")[0] != first_line]
+    text = head.rstrip("\n") + "\n\n" + "\n".join(e.rstrip("\n") + "\n" for e in [entry, *entries])
+    path.write_text(text, encoding="utf-8", newline="\n")
     return path
+
+
+def changelog_section(root: Path, version: str) -> str | None:
+    """This version's CHANGELOG.md entry (written by `release`), copied into build/<version>/ as its release notes."""
+    path = Path(root) / CHANGELOG_FILE
+    if not path.is_file():
+        return None
+    _, entries = _split_entries(path.read_text(encoding="utf-8"))
+    for entry in entries:
+        if entry.split("\n", 1)[0].split(" — ")[0] == f"## {version}":
+            return "# " + entry.rstrip("\n")[3:] + "\n"
+    return None
 
 
 def update_citation(root: Path, version: str, created: str | None) -> Path | None:
@@ -652,10 +673,14 @@ def release(root: str | Path = ".", base: str | None = None, out: str | Path | N
     d = diff(root, base) if base else None
     if d is not None and not d.bump_ok:
         raise PakafgError(f"release refused: {_verdict(d)}\n\n{render_text(d)}")
+    from .build import source_date
+
+    created = source_date(root)
+    counts = d.head_counts if d else {n: len(r) for n, r in load_snapshot(root, WORKING_TREE).rows.items()}
+    changelog = prepend_changelog(root, changelog_entry(version, created, d, counts))  # before the build: it ships the entry
     built = build(root, out)
     commit = _git_ok(root, "rev-parse", "HEAD")
     created = json.loads((built.path / "datapackage.json").read_text(encoding="utf-8")).get("created")
-    changelog = prepend_changelog(root, changelog_entry(version, created, d, built.row_counts))
     citation = update_citation(root, version, created)
     manifest = write_manifest(root, version, built.path, commit)
     tracked = " ".join([f"{RELEASES_DIR}/{version}.json", CHANGELOG_FILE] + ([CITATION_FILE] if citation else []))
