@@ -8,7 +8,7 @@ Canonical form (congress-legislators' lint, derived from `schemas/`):
   at the end (validate reports them);
 - a value equal to the field's default (`status: active`) is left out;
 - scalars plain where every YAML reader takes them as the same text, otherwise
-  quoted: single quotes, or double quotes when the text holds a `'`; dates and
+  quoted: single quotes, or double quotes when the text holds more `'` than `"`; dates and
   numbers in date/number fields plain; `null` for nulls; never wrapped;
   multi-line text as a `|` block;
 - two-space indentation with list items indented under their key, a blank
@@ -101,8 +101,8 @@ def _scalar(value: str | None, ftype: str) -> ScalarNode:
         style = "|"
     elif value not in NULL_SCALARS and _plain_allowed(value) and (ftype != "string" or _reads_as_text(value)):
         style = None
-    else:
-        style = '"' if "'" in value else "'"
+    else:  # the quoting that needs fewer escapes; single quotes on a tie
+        style = "'" if value.count("'") <= value.count('"') else '"'
     return ScalarNode(STR, value, style=style)
 
 
