@@ -132,3 +132,21 @@ def test_new_source_records_the_archived_text_hash(package):
     assert record.startswith("# yaml-language-server: $schema=../docs/json-schema/sources.json\n")
     assert "\nfile: sources/dawn-example.txt\n" in record
     assert f"\nsha256: {hashlib.sha256(text.read_bytes()).hexdigest()}\n" in record
+
+
+def test_every_record_table_has_a_skeleton_that_reads_back(package):
+    from pakafg.load import load_file, to_plain
+
+    spec = load_package_spec(package)
+    for table in spec.record_tables():
+        args = ["new", table.name, "--id", f"skeleton-{table.name}", "--root", package]
+        if table.group_by:
+            args += ["--source", "fp"]
+        result = _run(*args)
+        assert result.exit_code == 0, result.output
+        rel = result.output.split("wrote ", 1)[1].split(":", 1)[0]
+        node, issues = load_file(package / rel, rel)
+        assert not issues, [i.format() for i in issues]
+        record = to_plain(node)
+        record = record[-1] if table.group_by else record
+        assert list(record) == spec.record_keys(table.name), table.name  # every field, in schema order
