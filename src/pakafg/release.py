@@ -132,8 +132,11 @@ def extract_ref(root: Path, ref: str, dest: Path) -> Path:
     out = _git(root, "archive", "--format=tar", treeish, binary=True)
     if out.returncode != 0:
         raise PakafgError(f"git archive {treeish} failed: {out.stderr.decode(errors='replace').strip()}")
-    with tarfile.open(fileobj=io.BytesIO(out.stdout)) as tar:
-        tar.extractall(dest, filter="data")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(out.stdout)) as tar:
+            tar.extractall(dest, filter="data")  # refuses links and paths that leave dest
+    except (tarfile.TarError, OSError) as exc:
+        raise PakafgError(f"could not extract {ref}: {exc}") from None
     if not (dest / PACKAGE_FILE).is_file():
         raise PakafgError(f"{ref} has no {prefix}{PACKAGE_FILE}; nothing to compare with")
     return dest
@@ -354,6 +357,11 @@ def diff(root: str | Path, ref: str) -> Diff:
     root = Path(root)
     head = load_snapshot(root, WORKING_TREE)
     base = load_ref(root, ref)
+    for snap in (base, head):
+        try:
+            parse_version(snap.version)
+        except PakafgError as exc:
+            raise PakafgError(f"{snap.label}: {exc}") from None
     result = diff_snapshots(base, head)
     result.base_released = manifest_path(root, base.version).is_file()
     return result
@@ -368,8 +376,23 @@ def _key_text(key: tuple) -> str:
 def _value_text(value) -> str:
     if value is None:
         return "null"
-    text = str(_json(value))
-    return repr(text) if len(text) <= 80 else repr(text[:77] + "...")
+    if not isinstance(value, str):
+        return str(_json(value))
+    return repr(value) if len(value) <= 80 else repr(value[:77] + "...")
+
+
+def _change_text(old, new) -> tuple[str, str]:
+    """Both values for display; long texts are cut around the first difference so it stays visible."""
+    if not (isinstance(old, str) and isinstance(new, str)) or max(len(old), len(new)) <= 80:
+        return _value_text(old), _value_text(new)
+    start = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    cut = max(0, start - 30)
+
+    def window(text: str) -> str:
+        piece = text[cut:cut + 70]
+        return repr(("..." if cut else "") + piece + ("..." if cut + 70 < len(text) else ""))
+
+    return window(old), window(new)
 
 
 def render_text(d: Diff) -> str:
@@ -390,7 +413,7 @@ def render_text(d: Diff) -> str:
                 lines.append(f"    … and {len(keys) - LIST_LIMIT} more")
         for key, changes in t.changed[:LIST_LIMIT]:
             lines.append(f"    ~ {_key_text(key)}")
-            lines += [f"        {f}: {_value_text(o)} -> {_value_text(n)}" for f, (o, n) in changes.items()]
+            lines += [f"        {f}: {' -> '.join(_change_text(o, n))}" for f, (o, n) in changes.items()]
         if len(t.changed) > LIST_LIMIT:
             lines.append(f"    … and {len(t.changed) - LIST_LIMIT} more")
     lines.append(f"required bump: {d.required_bump}")
@@ -409,8 +432,8 @@ def _md_code(text: str) -> str:
     return "`" + text.replace("`", "'") + "`"
 
 
-def _md_cell(value) -> str:
-    return _value_text(value).replace("|", "\\|").replace("\n", " ")
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(d: Diff, heading: str | None = "##", verdict: bool = True) -> str:
@@ -438,7 +461,7 @@ def render_markdown(d: Diff, heading: str | None = "##", verdict: bool = True) -
                     more = f" and {len(keys) - LIST_LIMIT} more" if len(keys) > LIST_LIMIT else ""
                     out.append(f"- **{t.table}** {label}: {shown}{more}")
             for key, changes in t.changed[:LIST_LIMIT]:
-                fields = "; ".join(f"{f}: {_md_cell(o)} → {_md_cell(n)}" for f, (o, n) in changes.items())
+                fields = "; ".join(f"{f}: {_md_cell(' → '.join(_change_text(o, n)))}" for f, (o, n) in changes.items())
                 out.append(f"- **{t.table}** changed {_md_code(_key_text(key))}: {fields}")
             if len(t.changed) > LIST_LIMIT:
                 out.append(f"- **{t.table}**: … and {len(t.changed) - LIST_LIMIT} more changed")
