@@ -49,6 +49,7 @@ YAML12_NOT_TEXT = re.compile(
     r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$"
 )
 _YAML11 = Resolver()
+ODD_BREAKS = "\r\x85\u2028\u2029"  # line breaks to YAML besides \n
 
 
 @dataclass
@@ -97,7 +98,9 @@ def _plain_allowed(value: str) -> bool:
 def _scalar(value: str | None, ftype: str) -> ScalarNode:
     if value is None:
         return ScalarNode(STR, "null", style=None)
-    if "\n" in value:
+    if any(ch in value for ch in ODD_BREAKS):
+        style = '"'  # escaped: a block or plain scalar would turn them into line breaks
+    elif "\n" in value:
         style = "|"
     elif value not in NULL_SCALARS and _plain_allowed(value) and (ftype != "string" or _reads_as_text(value)):
         style = None
