@@ -14,8 +14,9 @@
 - `release(root)` freezes the working tree's version: it checks the bump against
   the previous release, builds, prepends a CHANGELOG.md entry and writes the
   tracked manifest `releases/<version>.json` (created date + sha256 of every
-  file) and sets the version and date in CITATION.cff. From then on `build` refuses to write that version with different
-  content (`check_frozen`), on any clone.
+  file) and sets the version and date in CITATION.cff. From then on `build`
+  refuses to write that version with different content (`check_frozen`), on
+  any clone.
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from .export.datapackage import FILE_NAME as DESCRIPTOR_FILE
+from .export.datapackage import sha256_file
 from .issues import InvalidPackage, PakafgError
-from .schemas import PACKAGE_FILE, PackageSpec, public_descriptor
+from .schemas import PACKAGE_FILE, PackageSpec, load_package_spec, public_descriptor
+from .tables import compile_tables
+from .validate import validate
 
 RELEASES_DIR = "releases"
 CHANGELOG_FILE = "CHANGELOG.md"
@@ -89,9 +94,6 @@ class Snapshot:
 
 def load_snapshot(root: Path, label: str) -> Snapshot:
     """Validate and compile the package at `root`; raise InvalidPackage if it has errors."""
-    from .tables import compile_tables
-    from .validate import validate
-
     validation = validate(root)
     if not validation.valid:
         raise InvalidPackage(validation.report.issues)
@@ -502,17 +504,13 @@ def content_sha256(release_dir: Path) -> str:
     Parquet and SQLite bytes also depend on the library versions that wrote
     them, so they are compared separately (see `check_frozen`).
     """
-    from .export.datapackage import FILE_NAME
-
-    desc = json.loads((release_dir / FILE_NAME).read_text(encoding="utf-8"))
+    desc = json.loads((release_dir / DESCRIPTOR_FILE).read_text(encoding="utf-8"))
     desc.pop("pakafg:files", None)
     canon = json.dumps(desc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canon.encode("utf-8")).hexdigest()
 
 
 def file_hashes(release_dir: Path) -> dict[str, dict]:
-    from .export.datapackage import sha256_file
-
     return {p.relative_to(release_dir).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
             for p in sorted(release_dir.rglob("*")) if p.is_file()}
 
@@ -555,9 +553,7 @@ def tool_versions() -> dict[str, str]:
 
 
 def write_manifest(root: Path, version: str, release_dir: Path, commit: str | None) -> Path:
-    from .export.datapackage import FILE_NAME
-
-    desc = json.loads((release_dir / FILE_NAME).read_text(encoding="utf-8"))
+    desc = json.loads((release_dir / DESCRIPTOR_FILE).read_text(encoding="utf-8"))
     manifest = {
         "name": desc.get("name"),
         "version": version,
@@ -676,11 +672,9 @@ def previous_release_ref(root: Path, version: str) -> str | None:
 
 def release(root: str | Path = ".", base: str | None = None, out: str | Path | None = None) -> ReleaseResult:
     """Freeze the working tree's version: check the bump, build, write changelog + manifest."""
-    from .build import build
+    from .build import build, source_date  # build uses this module's check_frozen
 
     root = Path(root)
-    from .schemas import load_package_spec
-
     version = load_package_spec(root).version
     parse_version(version)
     if manifest_path(root, version).exists():
@@ -696,14 +690,12 @@ def release(root: str | Path = ".", base: str | None = None, out: str | Path | N
     d = diff(root, base) if base else None
     if d is not None and not d.bump_ok:
         raise PakafgError(f"release refused: {_verdict(d)}\n\n{render_text(d)}")
-    from .build import source_date
-
     created = source_date(root)
     counts = d.head_counts if d else {n: len(r) for n, r in load_snapshot(root, WORKING_TREE).rows.items()}
     changelog = prepend_changelog(root, changelog_entry(version, created, d, counts))  # before the build: it ships the entry
     built = build(root, out)
     commit = _git_ok(root, "rev-parse", "HEAD")
-    created = json.loads((built.path / "datapackage.json").read_text(encoding="utf-8")).get("created")
+    created = json.loads((built.path / DESCRIPTOR_FILE).read_text(encoding="utf-8")).get("created")
     citation = update_citation(root, version, created)
     manifest = write_manifest(root, version, built.path, commit)
     tracked = " ".join([f"{RELEASES_DIR}/{version}.json", CHANGELOG_FILE] + ([CITATION_FILE] if citation else []))
