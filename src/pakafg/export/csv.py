@@ -46,6 +46,20 @@ def write(name: str, table: pa.Table, out: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
+        # csv.writer quotes a field holding "\n" but not one holding a lone "\r", which every reader takes as a line
+        # break: such (rare) rows are written with every text quoted (None stays an empty, unquoted cell).
+        quoting = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
         writer.writerow(table.column_names)
-        writer.writerows(zip(*(_column(table.column(i)) for i in range(table.num_columns))))
+        rows = zip(*(_column(table.column(i)) for i in range(table.num_columns)))
+        with_cr = [i for i in range(table.num_columns) if _has_cr(table.column(i))]
+        if not with_cr:
+            writer.writerows(rows)
+        for row in rows:  # only when some text holds a carriage return
+            (quoting if any(row[i] is not None and "\r" in row[i] for i in with_cr) else writer).writerow(row)
     return path
+
+
+def _has_cr(column: pa.ChunkedArray) -> bool:
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return False
+    return bool(pc.any(pc.match_substring(column, "\r")).as_py())
