@@ -79,6 +79,7 @@ def test_ci_validates_checks_and_diffs_pull_requests():
     assert "pakafg schemas --check" in runs
     diff = next(r for r in runs if r.startswith("pakafg diff"))
     assert "${{ github.base_ref }}" in diff and '>> "$GITHUB_STEP_SUMMARY"' in diff and "--format markdown" in diff
+    assert "--no-check" in diff  # the bump is checked against the last release, at release time
     checkout = next(s for j in ci["jobs"].values() for s in j["steps"] if s.get("uses", "").startswith("actions/checkout"))
     assert checkout["with"]["fetch-depth"] == 0  # the diff needs the base branch's history
 
@@ -89,6 +90,7 @@ def test_release_builds_validates_and_attaches_on_a_version_tag():
     assert release["permissions"]["contents"] == "write"
     script = "\n".join(_runs(release))
     assert 'frictionless validate "build/${{ steps.version.outputs.version }}/datapackage.json"' in script
+    assert 'pakafg diff "$previous"' in script  # refuses a release whose version bump is too small
     attach = next(s for j in release["jobs"].values() for s in j["steps"] if s.get("uses", "").startswith("softprops/action-gh-release"))
     assert ".tar.gz" in attach["with"]["files"] and ".zip" in attach["with"]["files"]
 
