@@ -133,7 +133,7 @@ def validate(root: Path, fmt: str | None, max_errors: int) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: <root>/build).")
 def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> None:
-    """Validate, then write build/<version>/ (CSV, Parquet, datapackage.json).
+    """Validate, then write build/<version>/ (CSV, Parquet, SQLite, datapackage.json).
 
     The release is written to a staging folder and moved into place only when
     complete; on any error the previous output is left untouched.
@@ -160,12 +160,14 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
         click.echo(f"note: {note}", err=True)
     if fmt == "json":
         click.echo(json.dumps({"path": str(result.path), "version": result.version, "unchanged": result.unchanged,
-                               "tables": result.row_counts, "files": result.files}, indent=2))
+                               "tables": result.row_counts, "files": result.files, "notes": result.notes}, indent=2))
         return
     state = "unchanged (same bytes as before)" if result.unchanged else "written"
     click.echo(f"release {result.version} {state}: {result.path}")
     for table, n in result.row_counts.items():
         click.echo(f"  {table:<15} {n:>7} rows   csv/{table}.csv  parquet/{table}.parquet")
+    for database in (f for f in result.files if f.endswith(".sqlite")):
+        click.echo(f"  {database} (every table, with keys and foreign keys)")
     click.echo(f"  {len(result.files)} files, checksums in {result.path / 'SHA256SUMS'}")
 
 
