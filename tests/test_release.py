@@ -264,3 +264,13 @@ def test_changelog_entries_are_prepended_once_per_version(tmp_path):
     assert changelog_section(tmp_path, "0.1.0") == "# 0.1.0 — 2026-01-01\n\nFirst release.\n"
     assert changelog_section(tmp_path, "0.3.0") is None
 
+
+
+def test_diff_of_a_package_in_a_subfolder_of_the_repository(tmp_path):
+    mono = tmp_path / "mono"
+    package = make_package(mono / "data")
+    git(mono, "init", "-q", "-b", "main")
+    commit(mono, "data in a subfolder")
+    (package / "tables/places/quetta.yaml").write_text(QUETTA)
+    d = diff(package, "HEAD")
+    assert [t.added for t in d.tables if t.table == "places"] == [[("quetta",)]]

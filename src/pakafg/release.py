@@ -131,7 +131,8 @@ def extract_ref(root: Path, ref: str, dest: Path) -> Path:
         raise PakafgError(f"unknown git ref {ref!r} (try a tag like v0.1.0, a branch or a commit)")
     prefix = _git_ok(root, "rev-parse", "--show-prefix")
     treeish = f"{ref}:{prefix}" if prefix else ref
-    out = _git(root, "archive", "--format=tar", treeish, binary=True)
+    top = Path(_git_ok(root, "rev-parse", "--show-toplevel"))  # git archive <ref>:<dir> fails inside a subdirectory
+    out = _git(top, "archive", "--format=tar", treeish, binary=True)
     if out.returncode != 0:
         raise PakafgError(f"git archive {treeish} failed: {out.stderr.decode(errors='replace').strip()}")
     try:
