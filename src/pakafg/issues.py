@@ -95,6 +95,7 @@ CODES: dict[str, str] = {
     "wrong-file-type": "A record file is a directory, FIFO or device (not a regular file), or a table folder is a file.",
     "file-outside-repo": "A record file is a symlink to a file outside the repository.",
     "stray-file": "Warning: a file in a record folder that is not read (hidden, wrong extension, or a subfolder).",
+    "formula-like-text": "Warning: text starts with = + - @, a tab or CR; published as written, but a spreadsheet may run it as a formula.",
     "encoding-error": "A record file is not valid UTF-8.",
     "byte-order-mark": "A record file starts with a UTF-8 byte-order mark.",
     "empty-file": "A record file holds no record.",

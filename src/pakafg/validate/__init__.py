@@ -14,6 +14,7 @@ from pathlib import Path
 from ..issues import Issue, Report
 from ..records import Collection, check_primary_keys, collect
 from ..schemas import PackageSpec, load_package_spec
+from .formulas import check_formula_text
 from .frame import check_frame
 from .links import check_links
 from .provenance import check_provenance
@@ -49,11 +50,13 @@ def _dedupe(issues: list[Issue]) -> list[Issue]:
 
 def validate_collection(coll: Collection) -> Validation:
     issues = list(coll.issues)
+    formulas = check_formula_text(coll)  # before provenance adds each claim's quote to citations (no duplicates)
     issues += check_provenance(coll)
     issues += check_primary_keys(coll)
     for name, table in coll.spec.tables.items():
         issues += check_frame(table, coll.rows[name])
     issues += check_links(coll)
+    issues += formulas  # last: a warning never hides an error on the same field (see _dedupe)
     return Validation(coll, Report(_dedupe(issues)))
 
 
