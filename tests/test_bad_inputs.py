@@ -19,6 +19,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from pakafg import validate
 from pakafg.cli import cli
 from pakafg.load import MAX_FILE_BYTES
 
@@ -76,6 +77,11 @@ def test_bad_input_gives_clear_error(tmp_path, name):
     assert "Traceback" not in output
     if case.get("valid"):
         assert result.exit_code == 0, output
+        if "values" in case:  # and the values are what was typed
+            want = case["values"]
+            rows = validate(root).collection.rows[want["table"]]
+            row = next(r for r in rows if want["id"] in r.cells.values())
+            assert {k: row.cells[k] for k in want["fields"]} == want["fields"]
         return
     assert result.exit_code == 1, output
     path = case.get("path", case.get("install"))
