@@ -130,3 +130,28 @@ def test_cache_is_not_committed(package):
 def test_no_cache_option_writes_nothing(package):
     validate(package, cache=False)
     assert not (package / CACHE_DIR).exists()
+
+
+def test_fingerprint_covers_every_module_that_shapes_cached_rows():
+    """The cache stores what records.read_record_file produces: every pakafg module it imports must be fingerprinted."""
+    import ast
+    from pathlib import Path
+
+    import pakafg
+    from pakafg.cache import CODE_FILES
+
+    src = Path(pakafg.__file__).parent
+    todo, seen = ["records.py"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        package = Path(name).parent
+        for node in ast.walk(ast.parse((src / name).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level >= 1 and node.module:
+                base = package
+                for _ in range(node.level - 1):
+                    base = base.parent
+                todo.append((base / (node.module.replace(".", "/") + ".py")).as_posix())
+    assert seen <= set(CODE_FILES), f"add to cache.CODE_FILES: {sorted(seen - set(CODE_FILES))}"

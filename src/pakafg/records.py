@@ -106,11 +106,38 @@ class _Typer:
         self.defaults = {name: table.default(name) for name in self.fields}
         self.field_names = table.field_names
         self.id_field = table.id_field
+        self._absent_memo: dict[frozenset[str], tuple] = {}
         self.readers = {name: f.create_cell_reader() for name, f in self.fields.items() if name not in self.passthrough}
         self.memo: dict[str, dict] = {
             name: {} for name, f in self.fields.items()
             if name in self.readers and (f.type != "string" or "enum" in f.constraints)
         }
+
+    def absent_cells(self, deferred: frozenset[str]) -> dict[str, Any]:
+        """Every field in schema order, with what a record that leaves the key out gets (its default, typed)."""
+        return self._absent(deferred)[0]
+
+    def absent_problems(self, deferred: frozenset[str]) -> list[tuple[str, Any, dict]]:
+        """(field, raw, notes) for each field whose absence is itself a problem (required, no default)."""
+        return self._absent(deferred)[1]
+
+    def _absent(self, deferred: frozenset[str]) -> tuple[dict[str, Any], list[tuple[str, Any, dict]]]:
+        known = self._absent_memo.get(deferred)
+        if known is None:
+            cells, problems = {}, []
+            for name in self.field_names:
+                cells[name] = None
+                if name in deferred:
+                    continue
+                raw = self.defaults[name]
+                typed, notes = self.cell(name, raw)
+                if notes:
+                    problems.append((name, raw, notes))
+                    if "type" in notes or "required" in notes:
+                        continue
+                cells[name] = typed
+            known = self._absent_memo[deferred] = (cells, problems)
+        return known
 
     def cell(self, name: str, raw: str | None) -> tuple[Any, dict | None]:
         if name in self.passthrough:
@@ -186,45 +213,47 @@ def _type_mapping(
             hint = _closest(key, allowed) or f"allowed keys: {', '.join(allowed)}"
             issues.append(Issue(code="unknown-field", message=f"unknown field '{key}'", path=path, line=value.line,
                                 column=value.column, table=table.name, record_id=record_id, field=key, hint=hint))
-    row = Row(table=table.name, path=path, line=node.line, cells={})
-    for name in typer.field_names:
-        if name in fixed:
-            row.cells[name] = fixed[name]
+    row = Row(table=table.name, path=path, line=node.line, cells=dict(typer.absent_cells(defer_required)))
+    cells = row.cells  # schema order, pre-filled with what a missing key types to
+    for name, raw, notes in typer.absent_problems(defer_required):  # missing keys that are a problem (required …)
+        if name not in mapping and name not in fixed:
+            issues.append(_note_issue(table, name, raw, next(iter(notes)), path, node.line, node.column, record_id))
+            if "type" in notes or "required" in notes:
+                row.bad.add(name)
+    for name in fixed:
+        if name in cells:
+            cells[name] = fixed[name]
+    for name, value_node in mapping.items():
+        if name not in cells or name in fixed:
+            continue  # an unknown key (reported above) or a child list
+        row.positions[name] = (value_node.line, value_node.column)
+        raw = value_node.value
+        if isinstance(raw, (dict, list)):
+            row.bad.add(name)
+            issues.append(Issue(code="wrong-shape", message=f"expected a single value, found a {value_node.kind}",
+                                path=path, line=value_node.line, column=value_node.column, table=table.name,
+                                record_id=record_id, field=name, hint="write one value on the key's line"))
+            cells[name] = None
             continue
-        value_node = mapping.get(name)
-        raw = None
-        if value_node is not None:
-            row.positions[name] = (value_node.line, value_node.column)
-            if isinstance(value_node.value, (dict, list)):
-                row.bad.add(name)
-                issues.append(Issue(code="wrong-shape", message=f"expected a single value, found a {value_node.kind}",
-                                    path=path, line=value_node.line, column=value_node.column, table=table.name,
-                                    record_id=record_id, field=name, hint="write one value on the key's line"))
-                row.cells[name] = None
-                continue
-            raw = value_node.value
-            if raw is not None and raw.strip() == "":
-                row.bad.add(name)
-                issues.append(Issue(code="empty-string", message="empty string", path=path, line=value_node.line,
-                                    column=value_node.column, table=table.name, record_id=record_id, field=name,
-                                    hint="omit the key or write null when the value is unknown"))
-                row.cells[name] = None
-                continue
+        if raw is not None and raw.strip() == "":
+            row.bad.add(name)
+            issues.append(Issue(code="empty-string", message="empty string", path=path, line=value_node.line,
+                                column=value_node.column, table=table.name, record_id=record_id, field=name,
+                                hint="omit the key or write null when the value is unknown"))
+            cells[name] = None
+            continue
         if raw is None and name in defer_required:
-            row.cells[name] = None
+            cells[name] = None
             continue
         if raw is None and (default := typer.defaults[name]) is not None:
             raw = default
         typed, notes = typer.cell(name, raw)
         if notes:
-            line, col = row.where(name) if value_node is not None else (node.line, node.column)
-            for note_type in notes:
-                issues.append(_note_issue(table, name, raw, note_type, path, line, col, record_id))
-                break  # one problem per value is enough to fix it
+            issues.append(_note_issue(table, name, raw, next(iter(notes)), path, value_node.line, value_node.column, record_id))
             if "type" in notes or "required" in notes:
                 typed = None
                 row.bad.add(name)
-        row.cells[name] = typed
+        cells[name] = typed
     return row
 
 
