@@ -118,6 +118,8 @@ def test_refuses_bad_input(package):
     assert no_source.exit_code == 2 and "--source" in no_source.output
     unknown_source = _run("new", "claims", "--source", "nope", "--id", "x", "--root", package)
     assert unknown_source.exit_code == 2 and "pakafg new sources --id nope" in unknown_source.output
+    stray_source = _run("new", "events", "--id", "x", "--source", "fp", "--root", package)
+    assert stray_source.exit_code == 2 and "--source applies only" in stray_source.output
     no_id = _run("new", "events", "--root", package, input="")
     assert no_id.exit_code == 2 and "--id" in no_id.output
     assert sorted(p.name for p in (package / "tables" / "events").iterdir()) == ["deportation-campaign.yaml", "train-hijacking.yaml"]

@@ -116,6 +116,8 @@ def scaffold(package: PackageSpec, table: str, record_id: str, source_id: str | 
     folder = package.root / spec.directory
     if spec.group_by:
         return _append_grouped(package, spec, record_id, source_id)
+    if source_id is not None:
+        raise PakafgError(f"--source applies only to grouped tables; {table} records are one file each")
     values = {}
     if table == "sources":  # the archived text beside it: point at it and record its hash
         text = folder / f"{record_id}.txt"
