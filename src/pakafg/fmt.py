@@ -25,6 +25,7 @@ compared with the input (defaults aside) before anything is written.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,9 +285,19 @@ def format_files(package: PackageSpec, paths: list[str | Path] | None = None, *,
         text, issues = format_text(package, table, original, rel)
         result = Formatted(rel, file, original, text, issues)
         if write and result.changed:
-            file.write_bytes(text.encode("utf-8"))
+            _replace(file, text)
         results.append(result)
     return results
+
+
+def _replace(file: Path, text: str) -> None:
+    """Write via a hidden temporary file and rename, so an interrupted run never leaves half a record."""
+    tmp = file.with_name(f".{file.name}.fmt-tmp")
+    try:
+        tmp.write_bytes(text.encode("utf-8"))
+        os.replace(tmp, file)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def check_issues(results: list[Formatted]) -> list[Issue]:
