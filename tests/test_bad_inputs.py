@@ -104,3 +104,36 @@ def test_real_entry_point_on_bad_input(tmp_path):
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "tables/actors/pakistan.yaml:2:4: YAML anchor 'a' is not allowed" in proc.stderr
     assert "tables/actors/ttp.yaml:3:1: file contains NUL bytes" in proc.stderr
+
+
+METADATA_CASES = {
+    "version-escapes-build": ("version: 0.1.0", "version: ../../outside", "is not a semantic version"),
+    "resource-without-schema": ("    schema: schemas/sources.yaml\n", "", "`schema` must be a path inside the repository"),
+    "records-dir-outside": ("records: {dir: tables/actors}", "records: {dir: ../../etc}", "must be a folder inside the repository"),
+    "anchor-in-metadata": ("name: pakistan-afghanistan-relations", "name: &n pakistan-afghanistan-relations\nx-copy: *n",
+                           "anchors and aliases are not allowed"),
+    "resources-not-a-list": ("resources:\n", "resources: 3\nold-resources:\n", "expected a mapping with a `resources` list"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(METADATA_CASES))
+def test_broken_datapackage_yaml_is_a_clear_exit_2(tmp_path, name):
+    """datapackage.yaml comes from pull requests too; its version and folders become paths, so they are checked."""
+    old, new, fragment = METADATA_CASES[name]
+    root = make_package(tmp_path / "pkg")
+    meta = root / "datapackage.yaml"
+    text = meta.read_text(encoding="utf-8")
+    assert old in text
+    meta.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["build", "--root", str(root)])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 2, result.output
+    assert fragment in result.output and "datapackage.yaml" in result.output
+    assert not (tmp_path / "outside").exists() and not (root / "build").exists()
+
+
+def test_binary_datapackage_yaml_is_a_clear_exit_2(tmp_path):
+    root = make_package(tmp_path / "pkg")
+    (root / "datapackage.yaml").write_bytes(b"name: x\nversion: \xff\xfe\n")
+    result = CliRunner().invoke(cli, ["validate", "--root", str(root)])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 2
+    assert "datapackage.yaml: cannot read" in result.output

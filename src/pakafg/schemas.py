@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,9 +150,18 @@ def _expand_field(raw: dict, common: dict, path: Path) -> dict:
 def _read_yaml(path: Path) -> Any:
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+            text = fh.read()
+        if "&" in text or "*" in text:  # an alias bomb would expand wherever the descriptor is walked
+            from .load import parse_text
+
+            _, issues = parse_text(text, str(path))
+            if any(i.code == "yaml-anchor" for i in issues):
+                raise PakafgError(f"{path}: YAML anchors and aliases are not allowed")
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     except FileNotFoundError:
         raise PakafgError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PakafgError(f"{path}: cannot read: {exc}") from None
     except yaml.YAMLError as exc:
         raise PakafgError(f"{path}: invalid YAML: {exc}") from None
 
@@ -171,10 +181,55 @@ def public_descriptor(descriptor: dict) -> dict:
 
 def load_package_spec(root: str | Path) -> PackageSpec:
     """Read `datapackage.yaml` and the schemas it names; raise PakafgError if they are broken."""
-    root = Path(root)
+    try:
+        return _load_package_spec(Path(root))
+    except PakafgError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:  # a malformed descriptor: a message, not a traceback
+        raise PakafgError(f"{Path(root) / PACKAGE_FILE} or a schema it names is malformed "
+                          f"({type(exc).__name__}: {exc}); compare it with the repository's own") from None
+
+
+_SEMVER = re.compile(r"\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?")
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+
+
+def _safe_relative(value) -> bool:
+    """A relative path that stays inside the repository (no `..`, not absolute)."""
+    return isinstance(value, str) and bool(value) and not value.startswith(("/", "\\")) and ".." not in re.split(r"[/\\]", value) \
+        and not re.match(r"[A-Za-z]:", value)
+
+
+def check_metadata(metadata, path: Path) -> None:
+    """The shape `datapackage.yaml` must have; its values become folder names, so they are checked like input."""
+    def fail(message: str):
+        raise PakafgError(f"{path}: {message}")
+
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("resources"), list):
+        fail("expected a mapping with a `resources` list")
+    version = str(metadata.get("version", ""))
+    if not _SEMVER.fullmatch(version):
+        fail(f"version '{version}' is not a semantic version like 1.2.3 (it names the folder build/<version>)")
+    if not isinstance(metadata.get("name"), str) or not _NAME.fullmatch(metadata["name"]):
+        fail("name must be lowercase letters, digits, '.', '_' or '-'")
+    for i, res in enumerate(metadata["resources"], 1):
+        if not isinstance(res, dict) or not isinstance(res.get("name"), str) or not _NAME.fullmatch(res["name"]):
+            fail(f"resource #{i} needs a `name` of lowercase letters, digits and '_'")
+        if not _safe_relative(res.get("schema")):
+            fail(f"resource '{res['name']}': `schema` must be a path inside the repository")
+        records = res.get("records", {})
+        if not isinstance(records, dict):
+            fail(f"resource '{res['name']}': `records` must be a mapping")
+        if "parent" in records:
+            if not isinstance(records.get("key"), str):
+                fail(f"resource '{res['name']}': a child table needs `records: {{parent: …, key: …}}`")
+        elif not _safe_relative(records.get("dir")):
+            fail(f"resource '{res['name']}': `records: {{dir: …}}` must be a folder inside the repository")
+
+
+def _load_package_spec(root: Path) -> PackageSpec:
     metadata = _read_yaml(root / PACKAGE_FILE)
-    if not isinstance(metadata, dict) or "resources" not in metadata:
-        raise PakafgError(f"{root / PACKAGE_FILE}: expected a mapping with `resources`")
+    check_metadata(metadata, root / PACKAGE_FILE)
     common_path = root / SCHEMA_DIR / COMMON_FILE
     common = (_read_yaml(common_path) or {}).get("fields", {}) if common_path.exists() else {}
     tables: dict[str, TableSpec] = {}
