@@ -76,3 +76,28 @@ def test_results_table_renders_every_measured_size():
                                "versions": {"pandas": "3"}}, "date": "d", "seed": 0, "sizes": [size(1000), size(10000)]})
     assert "| 1,000 | 333 | 0.50 | 8.00 |" in text and "| 10,000 |" in text
     assert "| 2.00 | 8.00 |" in text  # build/floor and peer/build
+
+
+def test_cyclic_gc_is_paused_during_a_run_and_restored_after(package):
+    import gc
+
+    import pytest
+
+    from pakafg.perf import paused_gc
+
+    seen = []
+
+    @paused_gc
+    def inner():
+        seen.append(gc.isenabled())
+
+    @paused_gc
+    def failing():
+        inner()  # nested: still paused, and the outer call restores
+        seen.append(gc.isenabled())
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError):
+        failing()
+    assert seen == [False, False] and gc.isenabled()
+    assert validate(package).valid and gc.isenabled()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..issues import Issue, Report
+from ..perf import paused_gc
 from ..records import Collection, check_primary_keys, collect
 from ..schemas import PackageSpec, load_package_spec
 from .formulas import check_formula_text
@@ -60,6 +61,7 @@ def validate_collection(coll: Collection) -> Validation:
     return Validation(coll, Report(_dedupe(issues)))
 
 
+@paused_gc
 def validate(root: str | Path = ".", cache: bool = True) -> Validation:
     """Load and check every record of the package at `root`.
 
