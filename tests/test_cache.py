@@ -155,3 +155,17 @@ def test_fingerprint_covers_every_module_that_shapes_cached_rows():
                     base = base.parent
                 todo.append((base / (node.module.replace(".", "/") + ".py")).as_posix())
     assert seen <= set(CODE_FILES), f"add to cache.CODE_FILES: {sorted(seen - set(CODE_FILES))}"
+
+
+def test_unchanged_package_does_not_rewrite_the_cache(package):
+    _age(package)
+    validate(package)
+    cache_file = package / CACHE_DIR / CACHE_FILE
+    validate(package)  # stamps the aged files' stat keys
+    before = os.stat(cache_file)
+    assert validate(package).valid
+    after = os.stat(cache_file)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    edit(package / ACTOR, "name: Pakistan", "name: Pakistan ")
+    validate(package)
+    assert os.stat(cache_file).st_ino != before.st_ino  # a change is written (atomically: a new file)

@@ -179,6 +179,8 @@ class RecordCache:
     def save(self, keep_unseen: bool = False) -> None:
         """Write the cache atomically; entries of files not seen in this run are dropped (unless `keep_unseen`)."""
         entries = {**self.entries, **self.fresh} if keep_unseen else dict(self.fresh)
+        if entries.keys() == self.entries.keys() and all(entries[p] is self.entries[p] for p in entries):
+            return  # every file hit with its stored stat key: the cache on disk is already this one
         now = time.time_ns()
         racy = int(RACY_SECONDS * 1e9)
         for path, (key, digest, packed) in entries.items():
