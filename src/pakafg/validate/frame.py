@@ -14,7 +14,7 @@ from typing import Callable
 
 import pandas as pd
 
-from ..issues import Issue
+from ..issues import Issue, PakafgError
 from ..records import Row
 from ..schemas import PANDAS_DTYPES, TableSpec
 
@@ -162,7 +162,11 @@ def _show(value) -> str:
 def rules_for(spec: TableSpec) -> list[Rule]:
     rules = []
     for decl in spec.checks:
-        rules.extend(RULES[decl["check"]](decl["fields"]))
+        try:
+            rules.extend(RULES[decl["check"]](decl["fields"]))
+        except (KeyError, TypeError, ValueError):  # a malformed schema: a message, not a traceback
+            raise PakafgError(f"{spec.schema_path}: x-checks entry {decl!r} is not {{check: <{' | '.join(RULES)}>, "
+                              f"fields: [the rule's fields]}}") from None
     return rules
 
 
