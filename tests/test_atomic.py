@@ -12,9 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from pakafg.bench import edit_one_record, generate
 from pakafg.build import PREVIOUS_PREFIX, STAGING_PREFIX, build, build_lock, recover
+from pakafg.cli import cli
 
 from conftest import make_package
 
@@ -141,8 +143,8 @@ def test_failed_build_does_not_touch_previous_release(package):
     result = build(package)
     before = tree_bytes(result.path)
     (package / "tables/actors/pakistan.yaml").write_bytes(b"actor_id: pakistan\nname: [unclosed\n")
-    proc = subprocess.run([sys.executable, "-m", "pakafg", "build", "--root", str(package)], capture_output=True, text=True)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    out = CliRunner().invoke(cli, ["build", "--root", str(package)])
+    assert out.exit_code == 1 and isinstance(out.exception, SystemExit) and "build refused" in out.output
     assert tree_bytes(result.path) == before
     assert visible(result.path.parent) == [VERSION]
 

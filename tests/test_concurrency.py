@@ -5,8 +5,8 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import pytest
-
+import time
+from pathlib import Path
 from pakafg import build
 
 from conftest import make_package
@@ -25,7 +25,7 @@ def test_concurrent_builds_do_not_corrupt_each_other(tmp_path):
     assert expected["a"] != expected["b"]
 
     shared = tmp_path / "shared"
-    roots = [a, b, a]  # the same package twice at once, and two packages racing for one version
+    roots = [a, b]  # two packages racing for one version (the same package twice: the lock test below)
     procs = [subprocess.Popen([sys.executable, "-m", "pakafg", "build", "--root", str(root), "--out", str(shared)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for root in roots]
     results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]
@@ -48,14 +48,27 @@ def test_build_waits_for_the_lock_and_a_dead_holder_releases_it(tmp_path):
     waiting = subprocess.Popen([sys.executable, "-m", "pakafg", "build", "--root", str(root)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        with pytest.raises(subprocess.TimeoutExpired):
-            waiting.wait(timeout=8)  # validated, now blocked on the lock
-        assert not (root / "build" / VERSION).exists()
+        _wait_until_blocked(waiting)
+        assert waiting.poll() is None and not (root / "build" / VERSION).exists()
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
     assert waiting.wait(timeout=120) == 0, waiting.stderr.read()
     assert_checksums_hold(root / "build" / VERSION)
+
+
+def _wait_until_blocked(proc: subprocess.Popen) -> None:
+    """Until the kernel lists `proc` as waiting for a lock (/proc/locks `->` lines); elsewhere a few seconds."""
+    locks = Path("/proc/locks")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if not locks.exists():
+            time.sleep(8)
+            return
+        if any(line.split()[5] == str(proc.pid) for line in locks.read_text().splitlines() if "->" in line):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the build never waited for the lock")
 
 
 HOLD_LOCK = """
