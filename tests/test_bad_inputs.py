@@ -75,8 +75,11 @@ def test_bad_input_gives_clear_error(tmp_path, name):
     output = result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in output
-    if case.get("valid"):
+    if case.get("valid"):  # accepted, perhaps with a warning
         assert result.exit_code == 0, output
+        if "code" in case:
+            assert any(ln.startswith(f"{case['install']}: ") and case["message"] in ln and ln.endswith(f"[{case['code']}]")
+                       for ln in output.splitlines()), output
         if "values" in case:  # and the values are what was typed
             want = case["values"]
             rows = validate(root).collection.rows[want["table"]]
