@@ -219,6 +219,13 @@ def _work_provenance(root: Path) -> dict:
             "sources": len(coll.rows["sources"]), "issues": len(issues)}
 
 
+def _as_the_commands_run(fn):
+    """Stage and provenance workers call the library's parts directly: run them with the GC paused, as validate/build do."""
+    from .perf import paused_gc
+
+    return paused_gc(fn)
+
+
 WORKERS = {"floor": _work_floor, "peer": _work_peer, "validate": _work_validate, "build": _work_build,
            "stages": _work_stages, "stages_warm": _work_stages_warm, "provenance": _work_provenance}
 
@@ -230,7 +237,8 @@ def worker_main(argv: list[str]) -> None:
     import pandera.pandas  # noqa: F401
     import pyarrow.parquet  # noqa: F401
 
-    result = WORKERS[what](root)
+    work = WORKERS[what]
+    result = (_as_the_commands_run(work) if what.startswith(("stages", "provenance")) else work)(root)
     print(json.dumps(result))
 
 

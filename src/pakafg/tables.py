@@ -16,13 +16,16 @@ from .schemas import PackageSpec, TableSpec, to_pyarrow
 def to_arrow(spec: TableSpec, rows: list[Row]) -> pa.Table:
     """Rows as an Arrow table in schema column order, sorted by primary key (nulls first, stable)."""
     schema = to_pyarrow(spec)
-    columns = []
-    for f in schema:
-        values = [r.cells.get(f.name) for r in rows]
-        if pa.types.is_floating(f.type):
-            values = [None if v is None else float(v) for v in values]
-        columns.append(pa.array(values, type=f.type))
-    table = pa.Table.from_arrays(columns, schema=schema)
+    try:  # Arrow converts the cell dicts in C (a missing key is null, ints become floats in float columns)
+        table = pa.Table.from_pylist([r.cells for r in rows], schema=schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):  # a value Arrow will not take as is
+        columns = []
+        for f in schema:
+            values = [r.cells.get(f.name) for r in rows]
+            if pa.types.is_floating(f.type):
+                values = [None if v is None else float(v) for v in values]
+            columns.append(pa.array(values, type=f.type))
+        table = pa.Table.from_arrays(columns, schema=schema)
     return table.take(_order(table, spec.primary_key or spec.field_names))
 
 
