@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,12 @@ def install_case(name: str, case: dict, root: Path, outside: Path) -> None:
     if "sparse_bytes" in setup:  # a huge file that costs no disk space
         with open(root / setup["sparse_file"], "wb") as fh:
             fh.truncate(setup["sparse_bytes"])
+    if "folder_symlink_out" in setup:  # a record folder replaced by a link to a folder of YAML files elsewhere
+        folder = root / setup["folder_symlink_out"]
+        target = outside / "records"
+        shutil.copytree(folder, target)
+        shutil.rmtree(folder)
+        folder.symlink_to(target, target_is_directory=True)
     if "folder_is_file" in setup:
         folder = root / setup["folder_is_file"]
         for child in folder.iterdir():

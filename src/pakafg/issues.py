@@ -93,7 +93,7 @@ CODES: dict[str, str] = {
     "file-too-large": "A record file (limit 1 MiB) or an archived source text (limit 16 MiB) is too large.",
     "binary-file": "A record file contains NUL bytes or control characters; it is not text.",
     "wrong-file-type": "A record file is a directory, FIFO or device (not a regular file), or a table folder is a file.",
-    "file-outside-repo": "A record file is a symlink to a file outside the repository.",
+    "file-outside-repo": "A record file or folder is a symlink to a place outside the repository (it is not read).",
     "stray-file": "Warning: a file in a record folder that is not read (hidden, wrong extension, or a subfolder).",
     "formula-like-text": "Warning: text starts with = + - @, a tab or CR; published as written, but a spreadsheet may run it as a formula.",
     "encoding-error": "A record file is not valid UTF-8.",

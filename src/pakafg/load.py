@@ -235,6 +235,10 @@ def folder_issues(folder: Path, rel: str, other_files_ok: bool = False) -> list[
         return []
     if not folder.is_dir():
         return [_issue("wrong-file-type", rel, "is a file, not a folder", hint=f"{rel}/ must be a folder of record files")]
+    root = _repo_root(folder, rel)
+    if root is not None and not folder.resolve().is_relative_to(root.resolve()):
+        return [_issue("file-outside-repo", rel, "is a symlink to a folder outside the repository; its files are not read",
+                       hint=f"make {rel}/ a real folder in the repository")]
     issues = []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         name = entry.name

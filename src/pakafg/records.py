@@ -75,8 +75,8 @@ class Collection:
 def record_files(spec: PackageSpec, table: TableSpec) -> list[tuple[Path, str]]:
     """(absolute path, repo-relative posix path) of every record file of a table, sorted."""
     folder = spec.root / table.directory
-    if not folder.is_dir():
-        return []
+    if not folder.is_dir() or not folder.resolve().is_relative_to(spec.root.resolve()):
+        return []  # a folder linked out of the repository is never read (load.folder_issues reports it)
     out = []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         if entry.name.endswith((".yaml", ".yml")) and not entry.name.startswith("."):
