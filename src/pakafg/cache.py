@@ -117,7 +117,7 @@ class RecordCache:
         self.entries: dict[str, tuple] = {}  # path -> (stat key | None, sha256, packed FileRows)
         self.fresh: dict[str, tuple] = {}  # entries seen or made in this run
         self.hits = self.misses = 0
-        self._pending: dict[str, tuple] = {}  # path -> (stat key, sha256) of a missed file
+        self._pending: dict[str, tuple] = {}  # path -> stat key of a missed file, taken before it was read
         self._load()
 
     def _load(self) -> None:
@@ -134,12 +134,14 @@ class RecordCache:
             self.entries = {}
 
     def get(self, path: str, file: Path) -> FileRows | None:
-        """The cached result for `file` if its content is unchanged; on a miss, None (and its hash is kept for `put`).
+        """The cached result for `file` if its content is unchanged; on a miss, None (its stat is kept for `put`).
 
-        The stat is taken before the bytes are hashed, and the hash before the
-        file is parsed: if it changes meanwhile, the stored key no longer matches
-        it and the next run reads it again.
+        The stat is taken here, before the file is read and parsed; the digest
+        stored with the rows is that of the very bytes parsed (FileRows.digest).
+        If the file changes in between, its stored stat no longer matches and the
+        next run hashes it again.
         """
+        key = None
         try:
             st = os.lstat(file)
             if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
@@ -151,30 +153,29 @@ class RecordCache:
                 self.fresh[path] = entry
                 self.hits += 1
                 return result
-            digest = hashlib.sha256(file.read_bytes()).hexdigest()
-            if entry is not None and digest == entry[1]:
+            if entry is not None and hashlib.sha256(file.read_bytes()).hexdigest() == entry[1]:  # touched, not changed
                 result = _unpack(path, entry[2])
-                self.fresh[path] = (key, digest, entry[2])
+                self.fresh[path] = (key, entry[1], entry[2])
                 self.hits += 1
                 return result
         except OSError:
             return None  # reading it will report the problem
         except Exception:  # noqa: BLE001 - a malformed entry is a miss
-            digest = None
+            pass
         self.misses += 1
-        if digest is not None:
-            self._pending[path] = (key, digest)
+        if key is not None:
+            self._pending[path] = key
         return None
 
     def put(self, path: str, result: FileRows) -> None:
-        """Remember what reading `path` produced, under the hash taken by `get`.
+        """Remember what reading `path` produced, under the digest of the bytes it parsed.
 
         The packed rows share their cell dicts with the live rows: `collect`
         saves the cache before any check fills in computed cells.
         """
-        pending = self._pending.pop(path, None)
-        if pending is not None:
-            self.fresh[path] = (*pending, _pack(result))
+        key = self._pending.pop(path, None)
+        if key is not None and result.digest is not None:
+            self.fresh[path] = (key, result.digest, _pack(result))
 
     def save(self, keep_unseen: bool = False) -> None:
         """Write the cache atomically; entries of files not seen in this run are dropped (unless `keep_unseen`)."""

@@ -11,6 +11,7 @@ become rows of their own tables, keyed by the parent's ID.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import math
 import os
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .issues import Issue
-from .load import Node, folder_issues, load_file
+from .load import Node, folder_issues, parse_text, read_text
 from .schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec
 
 # frictionless note type -> our issue code
@@ -320,6 +321,7 @@ class FileRows:
     rows: list[Row]
     issues: list[Issue]
     records: int
+    digest: str | None = None  # sha256 of the bytes that were parsed (None when the file could not be read as text)
 
 
 @dataclass
@@ -337,23 +339,28 @@ def read_record_file(reader: _TableReader, file: Path, path: str) -> FileRows:
     table, typer, allowed, layout = reader.table, reader.typer, reader.allowed, reader.layout
     stem = file.stem
     id_field = table.id_field
-    root, issues = load_file(file, path)
+    text, issues = read_text(file, path)  # load_file's two steps, so the cache can key on the very bytes parsed
+    if text is None:
+        return FileRows([], issues, 0)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()  # valid UTF-8 without BOM: the file's own bytes
+    root, parse_issues = parse_text(text, path)
+    issues += parse_issues
     rows: list[Row] = []
     if root is None:
-        return FileRows(rows, issues, 0)
+        return FileRows(rows, issues, 0, digest)
     if table.group_by:
         if root.kind != "list":
             issues.append(Issue(code="wrong-shape", message=f"expected a list of {table.name} records, found a {root.kind}",
                                 path=path, line=root.line, column=root.column, table=table.name,
                                 hint=f"start each record with `- {id_field}: …`"))
-            return FileRows(rows, issues, 0)
+            return FileRows(rows, issues, 0, digest)
         records, fixed = root.value, {table.group_by: stem}
     else:
         if root.kind != "mapping":
             issues.append(Issue(code="wrong-shape", message=f"expected one {table.name} record (a mapping), found a {root.kind}",
                                 path=path, line=root.line, column=root.column, table=table.name,
                                 hint=f"the file holds one record: `{id_field}: {stem}` and its fields"))
-            return FileRows(rows, issues, 0)
+            return FileRows(rows, issues, 0, digest)
         records, fixed = [root], {}
     children: dict[str, list[Row]] = {c.spec.name: [] for c in layout}
     for record in records:
@@ -372,7 +379,7 @@ def read_record_file(reader: _TableReader, file: Path, path: str) -> FileRows:
         _collect_children(table, record, rid, layout, path, children, issues)
     for child_rows in children.values():
         rows.extend(child_rows)
-    return FileRows(rows, issues, len(records))
+    return FileRows(rows, issues, len(records), digest)
 
 
 def collect(spec: PackageSpec, only: set[str] | None = None, cache=None) -> Collection:
