@@ -93,7 +93,11 @@ def test_symlinked_sources_folder_pointing_out(package, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     (package / "sources").rename(elsewhere)
     os.symlink(elsewhere, package / "sources")
-    reported(package, SOURCE, 7, "source-path-unsafe", "leads outside sources/")
+    # the folder is refused as a whole (load.folder_issues): no record or text is read from outside the repository
+    result = CliRunner().invoke(cli, ["validate", "--root", str(package)])
+    assert result.exit_code == 1
+    assert "sources: is a symlink to a folder outside the repository; its files are not read" in result.stderr
+    assert "[file-outside-repo]" in result.stderr
 
 
 def test_dotdot_path(package):
