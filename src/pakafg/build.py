@@ -148,7 +148,12 @@ def _exchange(a: Path, b: Path) -> bool:
 def _sync_tree(folder: Path) -> None:
     """Flush the staged files to disk before they become visible, so a power cut cannot publish empty files."""
     for path in sorted(folder.rglob("*")) + [folder]:
-        fd = os.open(path, os.O_RDONLY)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:  # a directory cannot be opened on Windows; its entries are flushed with the files
+            if path.is_dir():
+                continue
+            raise
         try:
             os.fsync(fd)
         finally:
