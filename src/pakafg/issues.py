@@ -119,7 +119,6 @@ CODES: dict[str, str] = {
     "max-length": "A value is longer than allowed.",
     "duplicate-id": "The same primary key appears in two records.",
     # frame (pandera cross-field checks)
-    "check-failed": "A table-level rule from the derived pandera model failed.",
     "date-order": "An end date or upper bound is before its start or lower bound.",
     "precision-mismatch": "A date does not fit its precision (a month-precise date must be the 1st, …).",
     "missing-companion": "A field is set without the field that must accompany it (a date without its precision, …).",

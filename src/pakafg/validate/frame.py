@@ -207,16 +207,23 @@ def _type_ok(kind: str, value) -> bool:
 
 
 def check_frame(spec: TableSpec, rows: list[Row]) -> list[Issue]:
-    """Run the derived pandera schema on the table; one issue per failing row and check."""
+    """Run the table-level part of the derived pandera model; one issue per failing row and rule.
+
+    Only the cross-field checks run here: the column rules of `to_pandera`
+    (types, required, enums, patterns, bounds, lengths) are the same Table Schema
+    constraints frictionless already enforced cell by cell while typing, and
+    primary keys are checked with their file and line in `records`. Running them
+    twice cost ~1 s per validate. Consumers (and a test over every published
+    table) use the full model.
+    """
     import pandera.errors
+    import pandera.pandas as pa
 
-    from ..schemas import to_pandera
-
-    if not rows:
+    rules = rules_for(spec)
+    if not rows or not rules:
         return []
     df = to_frame(spec, rows)
-    schema = to_pandera(spec)
-    rules = rules_for(spec)
+    schema = pa.DataFrameSchema(checks=cross_field_checks(spec), name=spec.name)
     try:
         schema.validate(df, lazy=True)
         return []
@@ -225,25 +232,16 @@ def check_frame(spec: TableSpec, rows: list[Row]) -> list[Issue]:
     issues = []
     reported: set[tuple[int, int]] = set()
     for case in cases.itertuples(index=False):
-        index = case.index
-        if index is None or pd.isna(index):
+        index, number = case.index, case.check_number
+        if index is None or pd.isna(index) or pd.isna(number):
             continue
-        row = rows[int(index)]
-        check = str(case.check)
-        if case.schema_context == "DataFrameSchema" and not pd.isna(case.check_number):  # one of our cross-field rules
-            rule = rules[int(case.check_number)]
-            if (int(index), int(case.check_number)) in reported or row.bad.intersection(rule.fields):
-                continue  # already reported, or a consequence of an unreadable value
-            reported.add((int(index), int(case.check_number)))
-            line, col = row.where(rule.field)
-            issues.append(Issue(code=rule.code, message=rule.message(df.loc[int(index)]), path=row.path, line=line, column=col,
-                                table=spec.name, record_id=_record_id(spec, row), field=rule.field, hint=rule.hint))
-        else:  # a column check that frictionless' typing also reports; kept for completeness
-            column = case.column if isinstance(case.column, str) else None
-            line, col = row.where(column)
-            issues.append(Issue(code="check-failed", message=f"failed {check} (value {_show(case.failure_case)})", path=row.path,
-                                line=line, column=col, table=spec.name, record_id=_record_id(spec, row), field=column,
-                                hint="see the data dictionary for the field's rules"))
+        row, rule = rows[int(index)], rules[int(number)]
+        if (int(index), int(number)) in reported or row.bad.intersection(rule.fields):
+            continue  # already reported, or a consequence of an unreadable value
+        reported.add((int(index), int(number)))
+        line, col = row.where(rule.field)
+        issues.append(Issue(code=rule.code, message=rule.message(df.loc[int(index)]), path=row.path, line=line, column=col,
+                            table=spec.name, record_id=_record_id(spec, row), field=rule.field, hint=rule.hint))
     return issues
 
 
