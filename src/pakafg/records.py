@@ -10,6 +10,7 @@ become rows of their own tables, keyed by the parent's ID.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import math
@@ -156,6 +157,8 @@ class _Typer:
                     value, notes = None, {"type": "too large for a number"}
         elif isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
             value, notes = None, {"type": "too large for a 64-bit integer"}
+        elif isinstance(value, dt.date) and raw != value.isoformat():  # frictionless also takes 2025-3-1
+            value, notes = None, {"type": "not written YYYY-MM-DD"}
         if memo is not None and len(memo) < self.MEMO_LIMIT:
             memo[raw] = (value, notes)
         return value, notes
