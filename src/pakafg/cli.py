@@ -62,6 +62,13 @@ def render_issues(issues: list[Issue], fmt: str, max_errors: int) -> None:
         click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
 
 
+def _refuse(exc: InvalidPackage, what: str, fmt: str = "text", max_errors: int = 20, note: str = "") -> None:
+    """Print a refused command's validation errors and exit 1."""
+    render_issues(exc.issues, fmt, max_errors)
+    click.echo(f"{what} refused: fix the errors above{note}", err=True)
+    sys.exit(EXIT_INVALID)
+
+
 def _fail(exc: Exception) -> None:
     click.echo(f"error: {exc}", err=True)
     sys.exit(EXIT_USAGE)
@@ -91,6 +98,27 @@ def _track(items, description: str):
     from rich.progress import track
 
     return track(items, description=description, console=Console(stderr=True), transient=True)
+
+
+def _sync_generated(root: Path, files_of, check: bool, command: str) -> None:
+    """Shared body of the commands that regenerate committed files (schemas, dictionary, coverage).
+
+    `files_of()` returns {relative path: text}; with --check nothing is written
+    and stale files make the command exit 1.
+    """
+    from .schemas import sync_files
+
+    try:
+        stale = sync_files(root, files_of(), check=check)
+    except PakafgError as exc:
+        _fail(exc)
+    for rel in stale:
+        click.echo(f"{'out of date' if check else 'wrote'}: {rel}", err=check)
+    if check and stale:
+        click.echo(f"run `pakafg {command}` and commit the result", err=True)
+        sys.exit(EXIT_INVALID)
+    if not stale:
+        click.echo("generated files up to date")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -148,9 +176,7 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
         with _busy("validating and building…"):
             result = run(root, out)
     except InvalidPackage as exc:
-        render_issues(exc.issues, fmt, max_errors)
-        click.echo("build refused: fix the errors above; previous output left untouched", err=True)
-        sys.exit(EXIT_INVALID)
+        _refuse(exc, "build", fmt, max_errors, note="; previous output left untouched")
     except ReleasedVersionChanged as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
@@ -252,20 +278,9 @@ def schemas_command(check: bool, root: Path) -> None:
 
     Example: pakafg schemas
     """
-    from .schemas import json_schema_files, load_package_spec, sync_files
+    from .schemas import json_schema_files, load_package_spec
 
-    try:
-        spec = load_package_spec(root)
-        stale = sync_files(root, json_schema_files(spec), check=check)
-    except PakafgError as exc:
-        _fail(exc)
-    for rel in stale:
-        click.echo(f"{'out of date' if check else 'wrote'}: {rel}", err=check)
-    if check and stale:
-        click.echo("run `pakafg schemas` and commit the result", err=True)
-        sys.exit(EXIT_INVALID)
-    if not stale:
-        click.echo("JSON Schemas up to date")
+    _sync_generated(root, lambda: json_schema_files(load_package_spec(root)), check, "schemas")
 
 
 @cli.command("coverage")
@@ -277,24 +292,16 @@ def coverage_command(check: bool, root: Path) -> None:
     Example: pakafg coverage --check
     """
     from .coverage import PAGE, coverage_markdown
-    from .schemas import sync_files
     from .validate import validate as run
 
-    try:
+    def page() -> dict[str, str]:
         result = run(root)
         if not result.valid:
             render_issues(result.report.issues, "text", 20)
             sys.exit(EXIT_INVALID)
-        stale = sync_files(root, {PAGE: coverage_markdown(result)}, check=check)
-    except PakafgError as exc:
-        _fail(exc)
-    for rel in stale:
-        click.echo(f"{'out of date' if check else 'wrote'}: {rel}", err=check)
-    if check and stale:
-        click.echo("run `pakafg coverage` and commit the result", err=True)
-        sys.exit(EXIT_INVALID)
-    if not stale:
-        click.echo(f"{PAGE} up to date")
+        return {PAGE: coverage_markdown(result)}
+
+    _sync_generated(root, page, check, "coverage")
 
 
 @cli.command("diff")
@@ -318,9 +325,7 @@ def diff_command(ref: str, root: Path, fmt: str, check: bool) -> None:
     try:
         result = diff(root, ref)
     except InvalidPackage as exc:
-        render_issues(exc.issues, "text", 20)
-        click.echo("diff refused: the working tree has errors", err=True)
-        sys.exit(EXIT_INVALID)
+        _refuse(exc, "diff")
     except PakafgError as exc:
         _fail(exc)
     if fmt == "json":
@@ -349,9 +354,7 @@ def release_command(root: Path, base: str | None) -> None:
     try:
         result = release(root, base)
     except InvalidPackage as exc:
-        render_issues(exc.issues, "text", 20)
-        click.echo("release refused: fix the errors above", err=True)
-        sys.exit(EXIT_INVALID)
+        _refuse(exc, "release")
     except PakafgError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
@@ -371,19 +374,8 @@ def dictionary_command(check: bool, root: Path) -> None:
     Example: pakafg dictionary --check
     """
     from .dictionary import DICTIONARY_FILE, generate
-    from .schemas import sync_files
 
-    try:
-        stale = sync_files(root, {DICTIONARY_FILE: generate(root)}, check=check)
-    except PakafgError as exc:
-        _fail(exc)
-    for rel in stale:
-        click.echo(f"{'out of date' if check else 'wrote'}: {rel}", err=check)
-    if check and stale:
-        click.echo("run `pakafg dictionary` and commit the result", err=True)
-        sys.exit(EXIT_INVALID)
-    if not stale:
-        click.echo(f"{DICTIONARY_FILE} up to date")
+    _sync_generated(root, lambda: {DICTIONARY_FILE: generate(root)}, check, "dictionary")
 
 
 @cli.group("bench")
