@@ -16,6 +16,7 @@ import bisect
 import difflib
 import hashlib
 import re
+import stat
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -38,6 +39,9 @@ _FOLD = str.maketrans({
     **{c: " " for c in "\u2028\u2029\u205f\u200a"},
 })
 _RUNS = re.compile(r" {2,}")  # after folding, the only change of length: a run of spaces -> one
+# the characters `_FOLD` changes (a space folds to itself): most texts hold only a few of them, and replacing
+# those few with str.replace is several times faster than `str.translate` with a dict over the whole text
+_FOLDABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in _FOLD if chr(c) != " ") + "]")
 _WORD_START = re.compile(r"(?<![^ ])[^ ]")  # a word start: a non-space after a space or at the start
 
 
@@ -52,7 +56,7 @@ class IndexedText:
 
     @classmethod
     def of(cls, text: str) -> "IndexedText":
-        translated = text.translate(_FOLD)
+        translated = _translate(text)
         pieces, starts, origins = [], [0], [0]
         pos = n = 0
         for m in _RUNS.finditer(translated):  # only runs of 2+ spaces shift offsets
@@ -140,9 +144,20 @@ def _first_difference(quote: str, passage: str) -> str:
     return ""
 
 
+def _translate(text: str) -> str:
+    """`text.translate(_FOLD)`, replacing only the foldable characters the text contains."""
+    for char in set(_FOLDABLE.findall(text)):
+        text = text.replace(char, _FOLD[ord(char)])
+    return text
+
+
 def fold(text: str) -> str:
     """The matching form of a text: quotes, dashes and spaces unified, whitespace runs collapsed."""
-    return _RUNS.sub(" ", text.translate(_FOLD)).strip()
+    if _FOLDABLE.search(text) is not None:  # most quotes are plain ASCII words and single spaces
+        text = _translate(text)
+    if "  " in text:
+        text = _RUNS.sub(" ", text)
+    return text.strip()
 
 
 def _issue(row: Row, table: str, field: str | None, code: str, message: str, hint: str, record_id=None) -> Issue:
@@ -151,22 +166,31 @@ def _issue(row: Row, table: str, field: str | None, code: str, message: str, hin
                  record_id=record_id, hint=hint)
 
 
-def safe_source_path(root: Path, relative: str) -> Path | None:
-    """The archived file's real path if it stays inside <root>/sources/ (no .., absolute path or symlink out)."""
+def safe_source_path(root: Path, relative: str, base: Path | None = None) -> Path | None:
+    """The archived file's real path if it stays inside <root>/sources/ (no .., absolute path or symlink out).
+
+    `base` is `sources_base(root)`, passed in to resolve the root once for all sources.
+    """
     if (not relative or relative.startswith(("/", "\\")) or "\\" in relative or re.match(r"^[A-Za-z]:", relative)
             or ".." in Path(relative).parts):
         return None
-    base = Path(root).resolve() / SOURCES_DIR  # not resolved itself: a symlinked sources/ leaves the repository
+    base = base or sources_base(root)
     target = (Path(root) / relative).resolve()
     if target == base or base not in target.parents:
         return None
     return target
 
 
+def sources_base(root: Path) -> Path:
+    """<resolved root>/sources, not resolved itself: a symlinked sources/ leaves the repository."""
+    return Path(root).resolve() / SOURCES_DIR
+
+
 def load_source_texts(coll: Collection) -> tuple[dict[str, IndexedText], list[Issue]]:
     """Read, hash-check and index every source's archived text (each exactly once)."""
     texts: dict[str, IndexedText] = {}
     issues: list[Issue] = []
+    base = sources_base(coll.spec.root)
     for row in coll.rows["sources"]:
         sid, relative = row.cells.get("source_id"), row.cells.get("file")
         if sid is None or relative is None:
@@ -175,19 +199,24 @@ def load_source_texts(coll: Collection) -> tuple[dict[str, IndexedText], list[Is
         def problem(code: str, message: str, hint: str, field: str = "file") -> None:
             issues.append(_issue(row, "sources", field, code, message, hint, sid))
 
-        path = safe_source_path(coll.spec.root, relative)
+        path = safe_source_path(coll.spec.root, relative, base)
         if path is None:
             problem("source-path-unsafe", f"'{relative}' leads outside {SOURCES_DIR}/",
                     f"archive the text as {SOURCES_DIR}/{sid}.txt (a regular file, not a link out of the repository) and point at it")
             continue
-        if path.is_dir():
+        try:
+            info = path.stat()  # one stat for what is_dir(), is_file() and the size check would each ask
+        except OSError:
+            info = None  # as is_dir() and is_file(): neither
+        mode = info.st_mode if info else 0
+        if stat.S_ISDIR(mode):
             problem("source-file-missing", f"'{relative}' is a directory, not a file", f"point at the archived text, e.g. {SOURCES_DIR}/{sid}.txt")
             continue
-        if not path.is_file():
+        if not stat.S_ISREG(mode):
             problem("source-file-missing", f"'{relative}' does not exist", f"archive the source text at {relative}, or fix the path")
             continue
         try:
-            size = path.stat().st_size
+            size = info.st_size
             if size > MAX_SOURCE_BYTES:
                 problem("file-too-large", f"{relative} is {size} bytes; the limit is {MAX_SOURCE_BYTES}",
                         "archive only the article's text")
@@ -309,6 +338,7 @@ _SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10
 _ABBREVIATIONS = {"k": 10**3, "m": 10**6, "mn": 10**6, "mln": 10**6, "bn": 10**9, "b": 10**9}  # "2.5m", "Rs3bn"
 _MULTIPLIERS = {"hundred": 100, "dozen": 12}
 _PERIODS = frozenset("second minute hour day night week fortnight month year decade century".split())  # "a day" states one
+_NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ABBREVIATIONS, *_MULTIPLIERS, "a", "an", "half", "and"])
 _NUMBER_TOKEN = re.compile(r"\d+(?:,\d{2,3})*(?:\.\d+)?|[a-z]+")
 
 
@@ -340,6 +370,9 @@ def numbers_in(text: str) -> set[float]:
     tokens = _NUMBER_TOKEN.findall(fold(text).lower())
     phrase = _Phrase(found)
     for i, tok in enumerate(tokens):
+        if tok not in _NUMBER_WORDS and not tok[0].isdigit():
+            phrase.flush()  # most words state no number and end any number being read (the `else` below)
+            continue
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         if tok[0].isdigit():
             try:
