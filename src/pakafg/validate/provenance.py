@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import hashlib
+import os
 import re
 import stat
 from dataclasses import dataclass
@@ -175,8 +176,8 @@ def safe_source_path(root: Path, relative: str, base: Path | None = None) -> Pat
             or ".." in Path(relative).parts):
         return None
     base = base or sources_base(root)
-    target = (Path(root) / relative).resolve()
-    if target == base or base not in target.parents:
+    target = Path(os.path.realpath(os.path.join(root, relative)))  # Path.resolve(), without its overhead
+    if target.parent != base and (target == base or base not in target.parents):  # usually sources/<file>
         return None
     return target
 
@@ -370,8 +371,9 @@ def numbers_in(text: str) -> set[float]:
     tokens = _NUMBER_TOKEN.findall(fold(text).lower())
     phrase = _Phrase(found)
     for i, tok in enumerate(tokens):
-        if tok not in _NUMBER_WORDS and not tok[0].isdigit():
-            phrase.flush()  # most words state no number and end any number being read (the `else` below)
+        if tok not in _NUMBER_WORDS and not tok[0].isdigit():  # most words state no number: as the `else` below
+            if phrase.group is not None or phrase.total is not None or phrase.last is not None:
+                phrase.flush()  # ... ends the number being read (a no-op when none is)
             continue
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         if tok[0].isdigit():
