@@ -7,6 +7,7 @@ import hashlib
 import json
 import sqlite3
 
+import pyarrow as pa
 import pytest
 
 from pakafg import build
@@ -103,3 +104,19 @@ def test_ddl_is_valid_sqlite(table):
     con.execute(to_sqlite_ddl(spec.tables[table]))
     columns = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
     assert columns == spec.tables[table].field_names
+
+
+def test_export_refuses_rows_that_break_a_check(package, tmp_path):
+    """The bulk CHECK verification after the inserts still catches a row the schema forbids."""
+    from pakafg import PakafgError
+    from pakafg.export import sqlite
+    from pakafg.tables import compile_tables
+    from pakafg.validate import validate
+
+    spec = load_package_spec(package)
+    tables = compile_tables(spec, validate(package).collection.rows)
+    events = tables["events"]
+    bad = events.set_column(events.schema.get_field_index("event_type"), "event_type",
+                            pa.array(["PARTY"] * events.num_rows, type=pa.string()))
+    with pytest.raises(PakafgError, match=r"table events breaks its schema: row \d+ fails CHECK"):
+        sqlite.write_package(spec, {**tables, "events": bad}, tmp_path)
