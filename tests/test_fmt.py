@@ -12,7 +12,7 @@ from pakafg.fmt import format_files, format_text
 from pakafg.records import collect
 from pakafg.schemas import load_package_spec
 
-from conftest import REPO, edit, make_package
+from conftest import REPO, edit
 
 
 def _run(*args):

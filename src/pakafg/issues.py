@@ -8,7 +8,6 @@ style); tests assert on `(code, path, line, field)`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 
 
@@ -81,9 +80,6 @@ class Report:
     @property
     def valid(self) -> bool:
         return not self.errors
-
-    def to_json(self) -> str:
-        return json.dumps([i.to_dict() for i in self.issues], ensure_ascii=False, indent=2)
 
 
 # The catalogue of issue codes: code -> what it means. Documented in the README

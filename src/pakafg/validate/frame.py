@@ -31,10 +31,6 @@ class Rule:
     hint: str
 
 
-def _present(df: pd.DataFrame, name: str | None) -> pd.Series:
-    return df[name].notna() if name else pd.Series(False, index=df.index)
-
-
 def _ordered(fields: list[str]) -> list[Rule]:
     rules = []
     present = [f for f in fields if f]
