@@ -173,11 +173,13 @@ def cross_field_checks(spec: TableSpec) -> list:
     return [pa.Check(rule.test, name=rule.code, error=f"{rule.code}: {rule.hint}") for rule in rules_for(spec)]
 
 
-def to_frame(spec: TableSpec, rows: list[Row]) -> pd.DataFrame:
-    """A DataFrame of the table's typed rows with the derived pandas dtypes."""
+def to_frame(spec: TableSpec, rows: list[Row], columns: set[str] | None = None) -> pd.DataFrame:
+    """A DataFrame of the table's typed rows with the derived pandas dtypes (only `columns`, if given)."""
     data = {}
     for f in spec.fields:
         name, kind = f["name"], f.get("type", "string")
+        if columns is not None and name not in columns:
+            continue
         values = [r.cells.get(name) for r in rows]
         if kind == "date":
             data[name] = pd.to_datetime(pd.Series(values, dtype="object"), errors="coerce").astype(PANDAS_DTYPES["date"])
@@ -218,7 +220,7 @@ def check_frame(spec: TableSpec, rows: list[Row]) -> list[Issue]:
     rules = rules_for(spec)
     if not rows or not rules:
         return []
-    df = to_frame(spec, rows)
+    df = to_frame(spec, rows, {name for rule in rules for name in rule.fields})  # only what the rules read
     schema = pa.DataFrameSchema(checks=cross_field_checks(spec), name=spec.name)
     try:
         schema.validate(df, lazy=True)
