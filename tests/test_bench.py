@@ -66,7 +66,7 @@ def test_yaml_parsing_uses_libyaml():
 
 
 def test_results_table_renders_every_measured_size():
-    step = {"seconds": 1.0, "wall": 2.0, "rss_mib": 100.0}
+    step = {"seconds": 1.0, "wall_seconds": 0.6, "wall": 2.0, "rss_mib": 100.0}
     size = lambda n: {"records": n, "floor": {**step, "seconds": 0.5, "files": n // 3, "parser": "p"},  # noqa: E731
                       "peer": {**step, "seconds": 8.0, "parse_seconds": 5, "pandas_csv_seconds": 1, "frictionless_seconds": 2,
                                "valid": True, "errors": 0},
@@ -75,7 +75,13 @@ def test_results_table_renders_every_measured_size():
     text = render({"machine": {"nproc": 2, "free -g": "Mem: 23", "platform": "x", "python": "3.11",
                                "versions": {"pandas": "3"}}, "date": "d", "seed": 0, "sizes": [size(1000), size(10000)]})
     assert "| 1,000 | 333 | 0.50 | 8.00 |" in text and "| 10,000 |" in text
-    assert "| 2.00 | 8.00 |" in text  # build/floor and peer/build
+    assert "| 2.00 | 8.00 | 1.00 | 1.00 |" in text  # build/floor and peer/build, by CPU then by wall clock
+    built = {**step, "workers_rss_mib": 300.0, "jobs": 2}
+    text = render({"machine": {"nproc": 2, "free -g": "Mem: 23", "platform": "x", "python": "3.11", "versions": {}},
+                   "date": "d", "seed": 0, "sizes": [{**size(1000), "build_cold": built}]})
+    assert "| 100 MiB + 2 x 300 MiB |" in text
+    assert "| peak RSS < 1 GiB (the command plus its reading workers) | 700 MiB | yes |" in text
+    assert "| cold build <= 2x the floor (wall) | 1.00x | yes |" in text and "| cold build <= 2x the floor (CPU) | 2.00x | yes |" in text
 
 
 def test_cyclic_gc_is_paused_during_a_run_and_restored_after(package):

@@ -35,8 +35,19 @@ SIZES = (1_000, 10_000, 100_000)
 
 
 def clock() -> float:
-    """CPU seconds of this process (all its threads): other jobs on a shared machine barely move it, unlike wall time."""
-    return time.process_time()
+    """CPU seconds of this process (all its threads) and of its finished children (the processes reading records).
+
+    Other jobs on a shared machine move CPU time far less than wall time.
+    """
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _workers_rss_mib() -> float:
+    """Peak resident memory of the largest child process (a reading worker), 0 if none ran."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux reports KiB
 PROVENANCE_SHAPES = ((1_000, 100), (10_000, 1_000), (30_000, 3_000))  # (claims, sources)
 
 
@@ -115,7 +126,7 @@ def _work_peer(root: Path) -> dict:
 
     from .schemas import load_package_spec, public_descriptor
 
-    start = clock()
+    start, wall = clock(), time.perf_counter()
     _, rows = _peer_tables(root)
     spec = load_package_spec(root)
     parsed = clock() - start
@@ -136,7 +147,7 @@ def _work_peer(root: Path) -> dict:
         written = clock() - start
         report = Package({"name": "peer", "resources": resources}, basepath=str(out)).validate(limit_errors=10**9)
         seconds = clock() - start
-        return {"seconds": seconds, "parse_seconds": parsed, "pandas_csv_seconds": written - parsed,
+        return {"seconds": seconds, "wall_seconds": time.perf_counter() - wall, "parse_seconds": parsed, "pandas_csv_seconds": written - parsed,
                 "frictionless_seconds": seconds - written, "valid": report.valid,
                 "errors": sum(len(t.errors) for t in report.tasks)}
     finally:
@@ -149,6 +160,7 @@ def _work_validate(root: Path) -> dict:
     start, wall = clock(), time.perf_counter()
     result = validate(root)
     return {"seconds": clock() - start, "wall_seconds": time.perf_counter() - wall, "valid": result.valid,
+            "workers_rss_mib": _workers_rss_mib(), "jobs": _jobs(),
             "rows": sum(len(r) for r in result.collection.rows.values())}
 
 
@@ -157,7 +169,14 @@ def _work_build(root: Path) -> dict:
 
     start, wall = clock(), time.perf_counter()
     result = build(root, out=Path(tempfile.gettempdir()) / f"pakafg-bench-out-{root.name}")
-    return {"seconds": clock() - start, "wall_seconds": time.perf_counter() - wall, "unchanged": result.unchanged}
+    return {"seconds": clock() - start, "wall_seconds": time.perf_counter() - wall, "unchanged": result.unchanged,
+            "workers_rss_mib": _workers_rss_mib(), "jobs": _jobs()}
+
+
+def _jobs() -> int:
+    from .records import reading_jobs
+
+    return reading_jobs()
 
 
 def _work_stages_warm(root: Path) -> dict:
@@ -354,25 +373,38 @@ def run(sizes=SIZES, workdir: str | Path | None = None, seed: int = 0, out: str 
     return results
 
 
+def _rss(step: dict) -> str:
+    workers = step.get("workers_rss_mib")
+    return f"{step['rss_mib']:.0f} MiB" + (f" + {step.get('jobs', 1)} x {workers:.0f} MiB" if workers else "")
+
+
 def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "–"
 
 
+def _peak_rss(step: dict) -> float:
+    """The step's peak memory, counting each reading worker at its own peak (an upper bound: forked pages are shared)."""
+    return step["rss_mib"] + step.get("jobs", 1) * step.get("workers_rss_mib", 0) if step.get("workers_rss_mib") else step["rss_mib"]
+
+
 def targets(sizes: list[dict]) -> list[str]:
-    """The issue's targets at the largest size, each with the measured value and whether it is met."""
+    """The issue's targets at the largest size, measured by both clocks, and whether each is met."""
     big = sizes[-1]
-    floor, peer, build = big["floor"]["seconds"], big["peer"]["seconds"], big["build_cold"]["seconds"]
-    rows = [("cold build <= 2x the floor", f"{build / floor:.2f}x", build <= 2 * floor),
-            ("cold build >= 5x faster than the naive peer", f"{peer / build:.2f}x", peer >= 5 * build),
-            ("rebuild after one edited record <= 1 s", f"{big['rebuild_one_edit']['seconds']:.2f} s",
-             big["rebuild_one_edit"]["seconds"] <= 1.0),
-            ("peak RSS < 1 GiB", f"{max(big[k]['rss_mib'] for k in ('validate_cold', 'build_cold', 'build_warm')):.0f} MiB",
-             all(big[k]["rss_mib"] < 1024 for k in ("validate_cold", "build_cold", "build_warm", "rebuild_one_edit")))]
+    walls = {k: big[k].get("wall_seconds", float("nan")) for k in ("floor", "peer", "build_cold", "rebuild_one_edit")}
+    cpus = {k: big[k]["seconds"] for k in walls}
+    rows = []
+    for clock_name, t in (("wall", walls), ("CPU", cpus)):
+        rows += [(f"cold build <= 2x the floor ({clock_name})", f"{t['build_cold'] / t['floor']:.2f}x", t["build_cold"] <= 2 * t["floor"]),
+                 (f"cold build >= 5x faster than the naive peer ({clock_name})", f"{t['peer'] / t['build_cold']:.2f}x",
+                  t["peer"] >= 5 * t["build_cold"]),
+                 (f"rebuild after one edited record <= 1 s ({clock_name})", f"{t['rebuild_one_edit']:.2f} s", t["rebuild_one_edit"] <= 1.0)]
     if len(sizes) >= 2:
         a = sizes[-2]
-        ratio = (build / big["records"]) / (a["build_cold"]["seconds"] / a["records"])
-        rows.insert(2, (f"time per record at {big['records']:,} within 1.5x of that at {a['records']:,}", f"{ratio:.2f}x",
-                        ratio <= 1.5))
+        ratio = (cpus["build_cold"] / big["records"]) / (a["build_cold"]["seconds"] / a["records"])
+        rows.append((f"time per record at {big['records']:,} within 1.5x of that at {a['records']:,} (CPU)", f"{ratio:.2f}x", ratio <= 1.5))
+    steps = ("validate_cold", "build_cold", "build_warm", "rebuild_one_edit")
+    peak = max(_peak_rss(big[k]) for k in steps)
+    rows.append(("peak RSS < 1 GiB (the command plus its reading workers)", f"{peak:.0f} MiB", peak < 1024))
     out = [f"## Targets at {big['records']:,} records", "", "| target | measured | met |", "|---|---:|:---:|"]
     out += [f"| {name} | {value} | {'yes' if ok else '**no**'} |" for name, value, ok in rows]
     return out
@@ -383,21 +415,24 @@ def render(results: dict) -> str:
     m = results["machine"]
     lines = ["# Benchmark results", "",
              f"Measured {results['date']} by `pakafg bench run` (seed {results['seed']}); every number below comes "
-             "from this one run. Times are **CPU seconds** (user + system, all threads) of the work inside a fresh "
-             "process, after imports: other jobs on this shared 2-core machine inflate wall time but barely move CPU "
-             "time, so ratios stay meaningful. Wall times are listed further down. Peak RSS is the process's maximum "
-             "resident memory.", "",
+             "from this one run. Times are **CPU seconds** (user + system, all threads, plus the processes that read "
+             "record files in parallel) of the work inside a fresh process, after imports: other jobs on this shared "
+             "2-core machine inflate wall time but barely move CPU time. A build reads records on every core, so the "
+             "**wall** time a user waits is shorter than its CPU time; both are given, and the targets are checked "
+             "against both. Peak RSS is the process's maximum resident memory (+ the largest reading worker's).", "",
              f"Machine: {m['nproc']} cores, {m['platform']}, Python {m['python']}.", "", "```", m["free -g"], "```", "",
              "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".", "",
              "## Times and ratios", "",
-             "| records | files | floor | peer | validate cold | build cold | build warm | rebuild after 1 edit | peak RSS (build cold) | build/floor | peer/build | s per 1k records (build cold) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| records | files | floor | peer | validate cold | build cold | build warm | rebuild after 1 edit | peak RSS (build cold) | build/floor | peer/build | build/floor (wall) | peer/build (wall) | s per 1k records (build cold) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results["sizes"]:
         floor, peer, build = r["floor"]["seconds"], r["peer"]["seconds"], r["build_cold"]["seconds"]
         lines.append(
             f"| {r['records']:,} | {r['floor']['files']:,} | {floor:.2f} | {peer:.2f} | {r['validate_cold']['seconds']:.2f} | "
             f"{build:.2f} | {r['build_warm']['seconds']:.2f} | {r['rebuild_one_edit']['seconds']:.2f} | "
-            f"{r['build_cold']['rss_mib']:.0f} MiB | {_ratio(build, floor)} | {_ratio(peer, build)} | "
+            f"{_rss(r['build_cold'])} | {_ratio(build, floor)} | {_ratio(peer, build)} | "
+            f"{_ratio(r['build_cold'].get('wall_seconds', 0), r['floor'].get('wall_seconds', 0))} | "
+            f"{_ratio(r['peer'].get('wall_seconds', 0), r['build_cold'].get('wall_seconds', 0))} | "
             f"{1000 * build / r['records']:.3f} |")
     sizes = results["sizes"]
     lines += ["", *targets(sizes)]
@@ -411,11 +446,12 @@ def render(results: dict) -> str:
     steps = ("validate_cold", "build_cold", "build_warm", "rebuild_one_edit")
     lines += ["", "Wall seconds: of the work (as the CPU times above) / of the whole command including interpreter "
                   "start and imports:", "",
-              "| records | floor | validate cold | build cold | build warm | rebuild after 1 edit |",
-              "|---:|---:|---:|---:|---:|---:|"]
+              "| records | floor | peer | validate cold | build cold | build warm | rebuild after 1 edit |",
+              "|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sizes:
         cells = [f"{r[k].get('wall_seconds', float('nan')):.2f} / {r[k]['wall']:.2f}" for k in steps]
-        lines.append(f"| {r['records']:,} | {r['floor'].get('wall_seconds', float('nan')):.2f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {r['records']:,} | {r['floor'].get('wall_seconds', float('nan')):.2f} | "
+                     f"{r['peer'].get('wall_seconds', float('nan')):.2f} | " + " | ".join(cells) + " |")
     stage_names = list(sizes[0]["stages"]["stages"])
     lines += ["", "## Where a cold build spends its time (s)", "",
               "| records | " + " | ".join(stage_names) + " |", "|---:|" + "---:|" * len(stage_names)]

@@ -38,9 +38,8 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .issues import Issue
 from .load import MAX_FILE_BYTES
-from .records import FileRows, Row
+from .records import FileRows
 from .schemas import PACKAGE_FILE, SCHEMA_DIR, PackageSpec
 
 CACHE_DIR = ".pakafg-cache"
@@ -90,23 +89,6 @@ class _SafeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the cache")
 
 
-def _issue_fields() -> tuple[str, ...]:
-    return tuple(Issue.__dataclass_fields__)
-
-
-def _pack(result: FileRows) -> tuple:
-    """FileRows -> plain tuples (fast to pickle, and nothing but data)."""
-    rows = tuple((r.table, r.line, r.cells, r.positions, tuple(r.bad)) for r in result.rows)
-    issues = tuple(tuple(getattr(i, f) for f in _issue_fields()) for i in result.issues)
-    return rows, issues, result.records
-
-
-def _unpack(path: str, packed: tuple) -> FileRows:
-    rows, issues, records = packed
-    return FileRows([Row(table, path, line, cells, positions, set(bad)) for table, line, cells, positions, bad in rows],
-                    [Issue(*values) for values in issues], records)
-
-
 class RecordCache:
     """Per-file cache of `FileRows`, keyed by content hash, for one package root."""
 
@@ -149,12 +131,12 @@ class RecordCache:
             key = _stat_key(st)
             entry = self.entries.get(path)
             if entry is not None and entry[0] is not None and entry[0] == key:
-                result = _unpack(path, entry[2])
+                result = FileRows.unpack(path, entry[2])
                 self.fresh[path] = entry
                 self.hits += 1
                 return result
             if entry is not None and hashlib.sha256(file.read_bytes()).hexdigest() == entry[1]:  # touched, not changed
-                result = _unpack(path, entry[2])
+                result = FileRows.unpack(path, entry[2])
                 self.fresh[path] = (key, entry[1], entry[2])
                 self.hits += 1
                 return result
@@ -175,7 +157,7 @@ class RecordCache:
         """
         key = self._pending.pop(path, None)
         if key is not None and result.digest is not None:
-            self.fresh[path] = (key, result.digest, _pack(result))
+            self.fresh[path] = (key, result.digest, result.pack())
 
     def save(self, keep_unseen: bool = False) -> None:
         """Write the cache atomically; entries of files not seen in this run are dropped (unless `keep_unseen`)."""

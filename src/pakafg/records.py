@@ -14,7 +14,9 @@ import datetime as dt
 import difflib
 import hashlib
 import math
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -326,6 +328,21 @@ class FileRows:
     records: int
     digest: str | None = None  # sha256 of the bytes that were parsed (None when the file could not be read as text)
 
+    def pack(self) -> tuple:
+        """Plain tuples of text, numbers and dates: cheap to pickle (the cache, reading workers) and nothing but data."""
+        rows = tuple((r.table, r.line, r.cells, r.positions, tuple(r.bad)) for r in self.rows)
+        issues = tuple(tuple(getattr(i, f) for f in _ISSUE_FIELDS) for i in self.issues)
+        return rows, issues, self.records
+
+    @classmethod
+    def unpack(cls, path: str, packed: tuple, digest: str | None = None) -> FileRows:
+        rows, issues, records = packed
+        return cls([Row(table, path, line, cells, positions, set(bad)) for table, line, cells, positions, bad in rows],
+                   [Issue(*values) for values in issues], records, digest)
+
+
+_ISSUE_FIELDS = tuple(Issue.__dataclass_fields__)
+
 
 @dataclass
 class _TableReader:
@@ -385,26 +402,83 @@ def read_record_file(reader: _TableReader, file: Path, path: str) -> FileRows:
     return FileRows(rows, issues, len(records), digest)
 
 
-def collect(spec: PackageSpec, only: set[str] | None = None, cache=None) -> Collection:
+def reading_jobs() -> int:
+    """How many processes read record files: `PAKAFG_JOBS`, else every CPU this process may use (1 without fork)."""
+    wanted = os.environ.get("PAKAFG_JOBS", "")
+    if wanted.isdigit() and int(wanted) > 0:
+        jobs = int(wanted)
+    else:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return jobs if "fork" in multiprocessing.get_all_start_methods() else 1
+
+
+PARALLEL_MIN_FILES = 2_000  # below this, starting workers and shipping rows back costs more than it saves
+_CHUNK_FILES = 250
+_worker_readers: dict[str, _TableReader] = {}  # set before the workers fork; they inherit it
+
+
+def _read_chunk(chunk: list[tuple[str, str, str]]) -> list[tuple[tuple, str | None]]:
+    """In a worker: read a run of files, return them packed (pickling plain tuples is several times cheaper)."""
+    out = []
+    for table, file, path in chunk:
+        result = read_record_file(_worker_readers[table], Path(file), path)
+        out.append((result.pack(), result.digest))
+    return out
+
+
+def read_files(readers: dict[str, _TableReader], todo: list[tuple[str, Path, str]], jobs: int | None = None) -> list[FileRows]:
+    """Read (table, file, path) in order, on `jobs` processes when there are enough files to pay for them.
+
+    Each file is read independently, so the rows and issues are the same as
+    reading them one by one, in the same order; parsing is most of a cold
+    build, and this is how a build uses a second core. Workers are forked (they
+    inherit the schemas); where fork is unavailable, files are read in-process.
+    """
+    jobs = reading_jobs() if jobs is None else jobs
+    if jobs <= 1 or len(todo) < PARALLEL_MIN_FILES:
+        return [read_record_file(readers[table], file, path) for table, file, path in todo]
+    global _worker_readers
+    chunks = [todo[i:i + _CHUNK_FILES] for i in range(0, len(todo), _CHUNK_FILES)]
+    results: list[FileRows] = []
+    _worker_readers = readers
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            work = [[(table, str(file), path) for table, file, path in chunk] for chunk in chunks]
+            for chunk, packed in zip(chunks, pool.map(_read_chunk, work)):
+                results += [FileRows.unpack(path, rows, digest) for (_, _, path), (rows, digest) in zip(chunk, packed)]
+    finally:
+        _worker_readers = {}
+    return results
+
+
+def collect(spec: PackageSpec, only: set[str] | None = None, cache=None, jobs: int | None = None) -> Collection:
     """Load and type every record of the package; never raises on bad input.
 
     With a `cache` (cache.RecordCache), a file whose content hash is known is not
     parsed again: its rows and issues come from the cache, exactly as reading it
-    would produce them.
+    would produce them. The other files are read by `read_files` (on `jobs`
+    processes for a large package).
     """
     rows: dict[str, list[Row]] = {name: [] for name in spec.tables}
     issues: list[Issue] = []
     files: dict[str, int] = {}
+    readers: dict[str, _TableReader] = {}
+    plan: list[tuple[str, list[Issue], list[tuple[Path, str, FileRows | None]]]] = []
     for table in spec.record_tables():
-        reader = _TableReader(table, _Typer(table), spec.record_keys(table.name), _child_layout(spec, table))
-        if only is None:  # archived texts live beside the source records
-            issues.extend(folder_issues(spec.root / table.directory, table.directory, other_files_ok=table.name == "sources"))
-        for file, path in record_files(spec, table):
-            if only is not None and path not in only:
-                continue
-            result = cache.get(path, file) if cache is not None else None
+        readers[table.name] = _TableReader(table, _Typer(table), spec.record_keys(table.name), _child_layout(spec, table))
+        # archived texts live beside the source records
+        found = folder_issues(spec.root / table.directory, table.directory, other_files_ok=table.name == "sources") if only is None else []
+        entries = [(file, path, cache.get(path, file) if cache is not None else None)
+                   for file, path in record_files(spec, table) if only is None or path in only]
+        plan.append((table.name, found, entries))
+    todo = [(name, file, path) for name, _, entries in plan for file, path, cached in entries if cached is None]
+    read = iter(read_files(readers, todo, jobs))
+    for name, found, entries in plan:
+        issues.extend(found)
+        for file, path, cached in entries:
+            result = cached
             if result is None:
-                result = read_record_file(reader, file, path)
+                result = next(read)
                 if cache is not None:
                     cache.put(path, result)
             for row in result.rows:

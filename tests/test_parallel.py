@@ -1,0 +1,60 @@
+"""Reading on several processes gives exactly what reading one file after another gives."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pakafg import records, validate
+from pakafg.bench import generate
+from pakafg.records import collect, reading_jobs
+from pakafg.schemas import load_package_spec
+
+from conftest import edit, make_package
+
+
+def _snapshot(coll) -> tuple:
+    rows = {t: [(r.path, r.line, r.cells, r.positions, sorted(r.bad)) for r in rs] for t, rs in coll.rows.items()}
+    return rows, [dataclasses.astuple(i) for i in coll.issues], coll.files
+
+
+@pytest.fixture
+def always_parallel(monkeypatch):
+    monkeypatch.setattr(records, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(records, "_CHUNK_FILES", 7)  # many chunks, so their order matters
+
+
+def test_generated_corpus_reads_the_same_on_two_processes(tmp_path, always_parallel):
+    root = tmp_path / "corpus"
+    generate(root, 300, seed=3)
+    spec = load_package_spec(root)
+    one, two = collect(spec, jobs=1), collect(spec, jobs=2)
+    assert sum(len(r) for r in one.rows.values()) > 300
+    assert _snapshot(two) == _snapshot(one)
+
+
+def test_bad_records_give_the_same_issues_on_two_processes(tmp_path, always_parallel):
+    root = make_package(tmp_path / "pkg")
+    edit(root / "tables/actors/pakistan.yaml", "actor_type: state", "actor_type: stat\nnickname: x")
+    (root / "tables/events/broken.yaml").write_text("event_id: broken\n  title: [unclosed\n", encoding="utf-8")
+    spec = load_package_spec(root)
+    one, two = collect(spec, jobs=1), collect(spec, jobs=2)
+    codes = {i.code for i in one.issues}
+    assert {"enum", "unknown-field", "yaml-syntax"} <= codes
+    assert _snapshot(two) == _snapshot(one)
+
+
+def test_validate_on_two_processes_fills_the_cache_like_one(tmp_path, always_parallel, monkeypatch):
+    monkeypatch.setenv("PAKAFG_JOBS", "2")
+    assert reading_jobs() == 2
+    root = make_package(tmp_path / "pkg")
+    first = validate(root)  # read on two processes, cache written
+    again = validate(root)  # every file from the cache
+    assert first.valid and again.valid
+    assert _snapshot(again.collection) == _snapshot(first.collection)
+
+
+def test_pakafg_jobs_one_reads_in_process(monkeypatch):
+    monkeypatch.setenv("PAKAFG_JOBS", "1")
+    assert reading_jobs() == 1
