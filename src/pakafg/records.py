@@ -16,6 +16,7 @@ import hashlib
 import math
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -417,6 +418,11 @@ _CHUNK_FILES = 250
 _worker_readers: dict[str, _TableReader] = {}  # set before the workers fork; they inherit it
 
 
+def _quiet_worker() -> None:
+    """Ctrl-C goes to the whole process group: only the parent handles it, workers just stop when it does."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _read_chunk(chunk: list[tuple[str, str, str]]) -> list[tuple[tuple, str | None]]:
     """In a worker: read a run of files, return them packed (pickling plain tuples is several times cheaper)."""
     out = []
@@ -441,13 +447,17 @@ def read_files(readers: dict[str, _TableReader], todo: list[tuple[str, Path, str
     chunks = [todo[i:i + _CHUNK_FILES] for i in range(0, len(todo), _CHUNK_FILES)]
     results: list[FileRows] = []
     _worker_readers = readers
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker)
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            work = [[(table, str(file), path) for table, file, path in chunk] for chunk in chunks]
-            for chunk, packed in zip(chunks, pool.map(_read_chunk, work)):
-                results += [FileRows.unpack(path, rows, digest) for (_, _, path), (rows, digest) in zip(chunk, packed)]
+        work = [[(table, str(file), path) for table, file, path in chunk] for chunk in chunks]
+        for chunk, packed in zip(chunks, pool.map(_read_chunk, work)):
+            results += [FileRows.unpack(path, rows, digest) for (_, _, path), (rows, digest) in zip(chunk, packed)]
+    except BaseException:  # Ctrl-C or a bug: drop the queued files rather than read them all first
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     finally:
         _worker_readers = {}
+    pool.shutdown()
     return results
 
 
