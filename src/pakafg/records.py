@@ -507,9 +507,15 @@ def check_primary_keys(coll: Collection) -> list[Issue]:
         pk = table.primary_key
         if not pk:
             continue
+        rows = coll.rows[name]
+        keys = list(zip(*([row.cells.get(k) for row in rows] for k in pk)))
+        try:
+            if len(set(keys)) == len(keys):
+                continue  # no key twice (the usual case, found at C speed): nothing to report
+        except TypeError:  # a value that cannot be a key: the loop below decides
+            pass
         seen: dict[tuple, Row] = {}
-        for row in coll.rows[name]:
-            key = tuple(row.cells.get(k) for k in pk)
+        for row, key in zip(rows, keys):
             if any(k is None for k in key):
                 continue
             if key in seen:

@@ -6,6 +6,8 @@ these, so CSV, Parquet and SQLite always hold the same rows in the same order.
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -16,8 +18,9 @@ from .schemas import PackageSpec, TableSpec, to_pyarrow
 def to_arrow(spec: TableSpec, rows: list[Row]) -> pa.Table:
     """Rows as an Arrow table in schema column order, sorted by primary key (nulls first, stable)."""
     schema = to_pyarrow(spec)
-    try:  # Arrow converts the cell dicts in C (a missing key is null, ints become floats in float columns)
-        table = pa.Table.from_pylist([r.cells for r in rows], schema=schema)
+    try:  # Arrow converts the columns in C (ints become floats in float columns)
+        table = pa.Table.from_arrays([pa.array(values, type=f.type) for values, f in zip(row_columns(rows, schema.names), schema)],
+                                     schema=schema)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):  # a value Arrow will not take as is
         columns = []
         for f in schema:
@@ -26,7 +29,27 @@ def to_arrow(spec: TableSpec, rows: list[Row]) -> pa.Table:
                 values = [None if v is None else float(v) for v in values]
             columns.append(pa.array(values, type=f.type))
         table = pa.Table.from_arrays(columns, schema=schema)
-    return table.take(_order(table, spec.primary_key or spec.field_names))
+    order = _order(table, spec.primary_key or spec.field_names)
+    if len(order) and pc.all(pc.equal(order, pa.array(range(len(order)), order.type))).as_py():
+        return table  # already in order (record files are read sorted): the same rows, without a copy
+    return table.take(order)
+
+
+def row_columns(rows: list[Row], names: list[str]) -> list:
+    """Every named field's values over the rows (a missing key is null), one pass over the rows.
+
+    Rows hold every field of their table, so one `itemgetter` per row reads them
+    all at once, several times faster than a lookup per row and field.
+    """
+    cells = [r.cells for r in rows]
+    if not cells or not names:
+        return [[] for _ in names]
+    if len(names) == 1:
+        return [[c.get(names[0]) for c in cells]]
+    try:
+        return list(zip(*map(itemgetter(*names), cells)))
+    except KeyError:  # a row without some field
+        return [[c.get(name) for c in cells] for name in names]
 
 
 def _order(table: pa.Table, names: list[str]) -> pa.Array:

@@ -17,6 +17,7 @@ import pandas as pd
 from ..issues import Issue, PakafgError
 from ..records import Row
 from ..schemas import PANDAS_DTYPES, TableSpec
+from ..tables import row_columns
 
 
 @dataclass(frozen=True)
@@ -176,11 +177,10 @@ def cross_field_checks(spec: TableSpec) -> list:
 def to_frame(spec: TableSpec, rows: list[Row], columns: set[str] | None = None) -> pd.DataFrame:
     """A DataFrame of the table's typed rows with the derived pandas dtypes (only `columns`, if given)."""
     data = {}
-    for f in spec.fields:
+    fields = [f for f in spec.fields if columns is None or f["name"] in columns]
+    for f, values in zip(fields, row_columns(rows, [f["name"] for f in fields])):
         name, kind = f["name"], f.get("type", "string")
-        if columns is not None and name not in columns:
-            continue
-        values = [r.cells.get(name) for r in rows]
+        values = list(values)
         if kind == "date":
             data[name] = pd.to_datetime(pd.Series(values, dtype="object"), errors="coerce").astype(PANDAS_DTYPES["date"])
         else:

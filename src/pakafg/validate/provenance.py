@@ -60,12 +60,17 @@ class IndexedText:
         translated = _translate(text)
         pieces, starts, origins = [], [0], [0]
         pos = n = 0
-        for m in _RUNS.finditer(translated):  # only runs of 2+ spaces shift offsets
-            pieces.append(translated[pos:m.start() + 1])
-            n += m.start() + 1 - pos
-            pos = m.end()
+        run = translated.find("  ")  # only runs of 2+ spaces shift offsets (as `_RUNS.finditer`, several times faster)
+        while run >= 0:
+            end = run + 2
+            while translated.startswith(" ", end):
+                end += 1
+            pieces.append(translated[pos:run + 1])
+            n += run + 1 - pos
+            pos = end
             starts.append(n)
             origins.append(pos)
+            run = translated.find("  ", end)
         pieces.append(translated[pos:])
         return cls(text, "".join(pieces), starts, origins)
 
@@ -147,8 +152,11 @@ def _first_difference(quote: str, passage: str) -> str:
 
 def _translate(text: str) -> str:
     """`text.translate(_FOLD)`, replacing only the foldable characters the text contains."""
-    for char in set(_FOLDABLE.findall(text)):
+    found = _FOLDABLE.search(text)
+    while found is not None:  # one search per distinct character: each replace removes all of its kind
+        char = found.group()
         text = text.replace(char, _FOLD[ord(char)])
+        found = _FOLDABLE.search(text, found.start())
     return text
 
 
@@ -172,14 +180,40 @@ def safe_source_path(root: Path, relative: str, base: Path | None = None) -> Pat
 
     `base` is `sources_base(root)`, passed in to resolve the root once for all sources.
     """
+    found = _safe_source_path(root, relative, base or sources_base(root), {})
+    return Path(found[0]) if found else None
+
+
+def _safe_source_path(root: Path, relative: str, base: Path, resolved_dirs: dict[str, str]) -> tuple[str, os.stat_result | None] | None:
+    """`safe_source_path` as a string, with the file's own lstat when it is no symlink (else None).
+
+    `resolved_dirs` caches each folder's real path: a file that is no symlink
+    resolves to its resolved folder plus its name, so thousands of archived texts
+    in sources/ cost one lstat each, not one per path component.
+    """
     if (not relative or relative.startswith(("/", "\\")) or "\\" in relative or re.match(r"^[A-Za-z]:", relative)
             or ".." in Path(relative).parts):
         return None
-    base = base or sources_base(root)
-    target = Path(os.path.realpath(os.path.join(root, relative)))  # Path.resolve(), without its overhead
-    if target.parent != base and (target == base or base not in target.parents):  # usually sources/<file>
-        return None
-    return target
+    joined = os.path.join(root, relative)
+    folder, name = os.path.split(joined)
+    info = None
+    if name not in ("", ".", ".."):
+        real_folder = resolved_dirs.get(folder)
+        if real_folder is None:
+            real_folder = resolved_dirs[folder] = os.path.realpath(folder)
+        target = os.path.join(real_folder, name)
+        try:
+            info = os.lstat(target)
+        except OSError:
+            pass  # missing: realpath keeps the name as it is
+        if info is not None and stat.S_ISLNK(info.st_mode):
+            target, info = os.path.realpath(joined), None
+    else:
+        target = os.path.realpath(joined)  # Path.resolve(), without its overhead
+    base_text = str(base)
+    if os.path.dirname(target) != base_text and (target == base_text or not target.startswith(base_text.rstrip("/") + "/")):
+        return None  # usually sources/<file>
+    return target, info
 
 
 def sources_base(root: Path) -> Path:
@@ -192,6 +226,7 @@ def load_source_texts(coll: Collection) -> tuple[dict[str, IndexedText], list[Is
     texts: dict[str, IndexedText] = {}
     issues: list[Issue] = []
     base = sources_base(coll.spec.root)
+    resolved_dirs: dict[str, str] = {}
     for row in coll.rows["sources"]:
         sid, relative = row.cells.get("source_id"), row.cells.get("file")
         if sid is None or relative is None:
@@ -200,15 +235,17 @@ def load_source_texts(coll: Collection) -> tuple[dict[str, IndexedText], list[Is
         def problem(code: str, message: str, hint: str, field: str = "file") -> None:
             issues.append(_issue(row, "sources", field, code, message, hint, sid))
 
-        path = safe_source_path(coll.spec.root, relative, base)
-        if path is None:
+        found = _safe_source_path(coll.spec.root, relative, base, resolved_dirs)
+        if found is None:
             problem("source-path-unsafe", f"'{relative}' leads outside {SOURCES_DIR}/",
                     f"archive the text as {SOURCES_DIR}/{sid}.txt (a regular file, not a link out of the repository) and point at it")
             continue
-        try:
-            info = path.stat()  # one stat for what is_dir(), is_file() and the size check would each ask
-        except OSError:
-            info = None  # as is_dir() and is_file(): neither
+        path, info = found
+        if info is None:
+            try:
+                info = os.stat(path)  # one stat for what is_dir(), is_file() and the size check would each ask
+            except OSError:
+                info = None  # as is_dir() and is_file(): neither
         mode = info.st_mode if info else 0
         if stat.S_ISDIR(mode):
             problem("source-file-missing", f"'{relative}' is a directory, not a file", f"point at the archived text, e.g. {SOURCES_DIR}/{sid}.txt")
@@ -222,7 +259,8 @@ def load_source_texts(coll: Collection) -> tuple[dict[str, IndexedText], list[Is
                 problem("file-too-large", f"{relative} is {size} bytes; the limit is {MAX_SOURCE_BYTES}",
                         "archive only the article's text")
                 continue
-            data = path.read_bytes()
+            with open(path, "rb") as fh:
+                data = fh.read()
         except OSError as exc:
             problem("source-file-missing", f"'{relative}' cannot be read: {exc.strerror or exc}", "check the file's permissions")
             continue
@@ -341,6 +379,8 @@ _MULTIPLIERS = {"hundred": 100, "dozen": 12}
 _PERIODS = frozenset("second minute hour day night week fortnight month year decade century".split())  # "a day" states one
 _NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ABBREVIATIONS, *_MULTIPLIERS, "a", "an", "half", "and"])
 _NUMBER_TOKEN = re.compile(r"\d+(?:,\d{2,3})*(?:\.\d+)?|[a-z]+")
+_PHRASE_WORDS = _NUMBER_WORDS - {"a", "an", "and"}  # words that state (part of) a number without digits
+_ARTICLES = frozenset(("a", "an"))
 
 
 class _Phrase:
@@ -370,6 +410,13 @@ def numbers_in(text: str) -> set[float]:
     found: set[float] = set()
     tokens = _NUMBER_TOKEN.findall(fold(text).lower())
     phrase = _Phrase(found)
+    if _PHRASE_WORDS.isdisjoint(tokens) and (_ARTICLES.isdisjoint(tokens) or _PERIODS.isdisjoint(tokens)):
+        # no number words (the usual quote): each run of digits is a number of its own, as the loop below would read it
+        for tok in tokens:
+            if tok[0].isdigit():
+                phrase.start(Decimal(tok.replace(",", "")), "digits")
+        phrase.flush()
+        return found
     for i, tok in enumerate(tokens):
         if tok not in _NUMBER_WORDS and not tok[0].isdigit():  # most words state no number: as the `else` below
             if phrase.group is not None or phrase.total is not None or phrase.last is not None:
