@@ -120,3 +120,29 @@ def test_export_refuses_rows_that_break_a_check(package, tmp_path):
                             pa.array(["PARTY"] * events.num_rows, type=pa.string()))
     with pytest.raises(PakafgError, match=r"table events breaks its schema: row \d+ fails CHECK"):
         sqlite.write_package(spec, {**tables, "events": bad}, tmp_path)
+
+
+def test_nulls_are_null_and_no_value_is_a_blob(release, db):
+    """Nulls are inserted through a stand-in (an empty blob) and set back: none may be left."""
+    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        for column in [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]:
+            blobs = db.execute(f'SELECT count(*) FROM "{table}" WHERE typeof("{column}") = \'blob\'').fetchone()[0]
+            assert blobs == 0, (table, column)
+    assert db.execute("SELECT count(*) FROM claims WHERE value IS NULL").fetchone()[0] > 0
+
+
+def test_rows_per_insert_does_not_change_the_file(package, tmp_path, monkeypatch):
+    """Rows go in several to a statement; how many does not change a byte (every batch size and remainder)."""
+    from pakafg.export import sqlite
+    from pakafg.tables import compile_tables
+    from pakafg.validate import validate
+
+    spec = load_package_spec(package)
+    tables = compile_tables(spec, validate(package).collection.rows)
+    files = []
+    for rows_per_insert in (1, 2, 3, 1000):
+        monkeypatch.setattr(sqlite, "ROWS_PER_INSERT", rows_per_insert)
+        out = tmp_path / str(rows_per_insert)
+        out.mkdir()
+        files.append(sqlite.write_package(spec, tables, out).read_bytes())
+    assert files[1:] == files[:1] * 3

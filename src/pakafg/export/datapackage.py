@@ -28,19 +28,26 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def file_entry(path: Path, out: Path, fmt: str, mediatype: str) -> dict:
+def file_entry(path: Path, out: Path, fmt: str, mediatype: str, hashes: dict[str, str] | None = None) -> dict:
+    """The file's path, format, size and sha256; the digest is also kept in `hashes` (path -> hex) for `write_sums`."""
+    relative = path.relative_to(out).as_posix()
+    digest = sha256_file(path)
+    if hashes is not None:
+        hashes[relative] = digest
     return {
-        "path": path.relative_to(out).as_posix(),
+        "path": relative,
         "format": fmt,
         "mediatype": mediatype,
         "bytes": path.stat().st_size,
-        "hash": f"sha256:{sha256_file(path)}",
+        "hash": f"sha256:{digest}",
     }
 
 
 def _sources(spec: PackageSpec, tables) -> list[dict]:
     out = []
-    for row in tables["sources"].to_pylist():
+    sources = tables["sources"]
+    wanted = [c for c in ("source_id", "title", "publisher", "url") if c in sources.column_names]
+    for row in sources.select(wanted).to_pylist():  # only the columns read here: the others cost time to convert
         entry = {"title": row.get("title") or row.get("publisher") or row["source_id"]}
         if row.get("url"):
             entry["path"] = row["url"]
@@ -48,7 +55,8 @@ def _sources(spec: PackageSpec, tables) -> list[dict]:
     return out
 
 
-def descriptor(spec: PackageSpec, tables, out: Path, files: list[dict], created: str | None) -> dict:
+def descriptor(spec: PackageSpec, tables, out: Path, files: list[dict], created: str | None,
+               hashes: dict[str, str] | None = None) -> dict:
     meta = spec.metadata
     desc: dict = {"$schema": PROFILE, "name": spec.name}
     for key in ("title", "description", "version", "homepage", "keywords"):
@@ -63,7 +71,7 @@ def descriptor(spec: PackageSpec, tables, out: Path, files: list[dict], created:
     resources = []
     for name, table in spec.tables.items():
         csv_path = out / csv_export.FOLDER / f"{name}.csv"
-        entry = file_entry(csv_path, out, csv_export.FORMAT, csv_export.MEDIATYPE)
+        entry = file_entry(csv_path, out, csv_export.FORMAT, csv_export.MEDIATYPE, hashes)
         res = {"name": name, "type": "table", "path": entry["path"], "scheme": "file", "format": entry["format"],
                "mediatype": entry["mediatype"], "encoding": "utf-8", "bytes": entry["bytes"], "hash": entry["hash"]}
         if table.descriptor.get("title"):
@@ -80,16 +88,22 @@ def descriptor(spec: PackageSpec, tables, out: Path, files: list[dict], created:
     return desc
 
 
-def write(spec: PackageSpec, tables, out: Path, files: list[dict], created: str | None) -> Path:
+def write(spec: PackageSpec, tables, out: Path, files: list[dict], created: str | None,
+          hashes: dict[str, str] | None = None) -> Path:
     path = out / FILE_NAME
-    text = json.dumps(descriptor(spec, tables, out, files, created), ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps(descriptor(spec, tables, out, files, created, hashes), ensure_ascii=False, indent=2) + "\n"
     path.write_text(text, encoding="utf-8", newline="\n")
     return path
 
 
-def write_sums(out: Path) -> Path:
-    """`SHA256SUMS` of every file in the release, sorted by path."""
-    lines = [f"{sha256_file(p)}  {p.relative_to(out).as_posix()}" for p in sorted(out.rglob("*")) if p.is_file() and p.name != SUMS_FILE]
+def write_sums(out: Path, hashes: dict[str, str] | None = None) -> Path:
+    """`SHA256SUMS` of every file in the release, sorted by path (digests already in `hashes` are not computed again)."""
+    hashes = hashes or {}
+    lines = []
+    for p in sorted(out.rglob("*")):
+        if p.is_file() and p.name != SUMS_FILE:
+            relative = p.relative_to(out).as_posix()
+            lines.append(f"{hashes.get(relative) or sha256_file(p)}  {relative}")
     path = out / SUMS_FILE
     path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
     return path
