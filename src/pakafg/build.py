@@ -70,20 +70,20 @@ def write_release(validation: Validation, staging: Path, created: str | None) ->
     """Write every format into `staging`; return the relative paths written."""
     spec = validation.spec
     tables = compile_tables(spec, validation.collection.rows)
-    files = []
+    files, hashes = [], {}  # hashes: relative path -> sha256, so SHA256SUMS does not hash a file twice
     for exporter in EXPORTERS:
         for name, table in tables.items():
             path = exporter.write(name, table, staging)
             if exporter.FORMAT != "csv":
-                files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE))
+                files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes))
     for exporter in PACKAGE_EXPORTERS:
         path = exporter.write_package(spec, tables, staging)
-        files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE))
+        files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes))
     notes = changelog_section(spec.root, spec.version)  # release notes, once `pakafg release` wrote them
     if notes:
         (staging / CHANGELOG_FILE).write_text(notes, encoding="utf-8", newline="\n")
-    datapackage.write(spec, tables, staging, files, created)
-    datapackage.write_sums(staging)
+    datapackage.write(spec, tables, staging, files, created, hashes)
+    datapackage.write_sums(staging, hashes)
     return sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
 
 
