@@ -80,7 +80,11 @@ def test_results_table_renders_every_measured_size():
     text = render({"machine": {"nproc": 2, "free -g": "Mem: 23", "platform": "x", "python": "3.11", "versions": {}},
                    "date": "d", "seed": 0, "sizes": [{**size(1000), "build_cold": built}]})
     assert "| 100 MiB + 2 x 300 MiB |" in text
-    assert "| peak RSS < 1 GiB (the command plus its reading workers) | 700 MiB | yes |" in text
+    assert "| peak memory < 1 GiB (the command and its reading workers) | 700 MiB | yes |" in text  # no PSS: RSS upper bound
+    sampled = render({"machine": {"nproc": 2, "free -g": "Mem: 23", "platform": "x", "python": "3.11", "versions": {}},
+                      "date": "d", "seed": 0, "sizes": [{**size(1000), "build_cold": {**built, "pss_mib": 450.0}}]})
+    assert "| 100 MiB + 2 x 300 MiB (PSS 450 MiB) |" in sampled
+    assert "| peak memory < 1 GiB (the command and its reading workers) | 450 MiB | yes |" in sampled
     assert "| cold build <= 2x the floor (wall) | 1.00x | yes |" in text and "| cold build <= 2x the floor (CPU) | 2.00x | yes |" in text
 
 
