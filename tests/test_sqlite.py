@@ -146,3 +146,19 @@ def test_rows_per_insert_does_not_change_the_file(package, tmp_path, monkeypatch
         out.mkdir()
         files.append(sqlite.write_package(spec, tables, out).read_bytes())
     assert files[1:] == files[:1] * 3
+
+
+def test_export_refuses_a_null_in_a_required_column(package, tmp_path):
+    """Nulls of nullable columns go in through a stand-in; a required column's null is still refused by SQLite."""
+    from pakafg import PakafgError
+    from pakafg.export import sqlite
+    from pakafg.tables import compile_tables
+    from pakafg.validate import validate
+
+    spec = load_package_spec(package)
+    tables = compile_tables(spec, validate(package).collection.rows)
+    events = tables["events"]
+    bad = events.set_column(events.schema.get_field_index("event_type"), "event_type",
+                            pa.array([None] * events.num_rows, type=pa.string()))
+    with pytest.raises(PakafgError, match=r"table events breaks its schema: NOT NULL constraint failed: events\.event_type"):
+        sqlite.write_package(spec, {**tables, "events": bad}, tmp_path)

@@ -3,7 +3,7 @@
 Usable as it is by datasette, sqlite-utils and `sqlite3` (`PRAGMA foreign_keys
 = ON` enforces the references). The DDL is derived from the Table Schemas
 (`schemas.to_sqlite_ddl`). The database is filled in memory, rows in primary-key
-order, in one transaction; CHECK constraints are verified after the inserts,
+order, in one transaction, many rows per INSERT (see `_insert`); CHECK constraints are verified after the inserts,
 one query per table with every CHECK of its DDL (a third of the cost of
 checking them row by row while inserting), and foreign keys likewise
 (`PRAGMA foreign_key_check`). It is written with `VACUUM INTO` at a fixed page size, so the same rows and
@@ -59,18 +59,22 @@ def _column(column: pa.ChunkedArray, null=None) -> list:
 def _insert(con: sqlite3.Connection, name: str, table: pa.Table) -> None:
     """Insert every row, in order: ROWS_PER_INSERT rows per statement, nulls of nullable columns as NULL_STAND_IN.
 
-    Both halve the time Python's sqlite3 module spends per row and per value; the
-    stand-ins are set back to NULL by one UPDATE before anything reads the table.
+    Python's sqlite3 module spends more time per row and per None than SQLite
+    spends inserting; so rows go in many to a statement, a nullable column that
+    is null throughout is left out (it is NULL by default), and other nulls go
+    in as stand-ins, set back to NULL by one UPDATE before anything reads the table.
     """
-    info = {row[1]: row for row in con.execute(f'PRAGMA table_info({_quoted_name(name)})')}  # cid, name, type, notnull, default, pk
-    stand_in = [c for c in table.column_names if c in info and not info[c][3] and not info[c][5]
-                and table.column(c).null_count]  # NOT NULL and key columns keep None: SQLite refuses it there as before
-    width = table.num_columns
+    info = {row[1]: row for row in con.execute(f"PRAGMA table_info({_quoted_name(name)})")}  # cid, name, type, notnull, default, pk
+    # NOT NULL and key columns keep their None and are never left out, so SQLite refuses a null there as it always did
+    nullable = {c for c in table.column_names if c in info and not info[c][3] and not info[c][5] and info[c][4] is None}
+    columns = [c for c in table.column_names if c not in nullable or table.column(c).null_count < table.num_rows] or table.column_names
+    stand_in = [c for c in columns if c in nullable and table.column(c).null_count]
+    width = len(columns)
     values = [None] * (table.num_rows * width)  # row after row, as the VALUES lists take them
-    for i, column_name in enumerate(table.column_names):
-        values[i::width] = _column(table.column(i), NULL_STAND_IN if column_name in stand_in else None)
-    cols = ", ".join(_quoted_name(c) for c in table.column_names)
-    row = "(" + ", ".join("?" for _ in table.column_names) + ")"
+    for i, column in enumerate(columns):
+        values[i::width] = _column(table.column(column), NULL_STAND_IN if column in stand_in else None)
+    cols = ", ".join(_quoted_name(c) for c in columns)
+    row = "(" + ", ".join("?" for _ in columns) + ")"
     per_statement = max(1, min(ROWS_PER_INSERT, con.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // max(width, 1)))
     step = per_statement * width
     full = len(values) - len(values) % step
