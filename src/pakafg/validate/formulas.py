@@ -11,13 +11,10 @@ tells consumers how to open the CSV files as text. See README "Limits and safety
 
 from __future__ import annotations
 
-from itertools import repeat
-
 from ..issues import Issue
 from ..records import Collection
 
 FORMULA_START = frozenset("=+-@\t\r")
-_PREFIXES = tuple(FORMULA_START)
 
 
 def check_formula_text(coll: Collection) -> list[Issue]:
@@ -25,8 +22,6 @@ def check_formula_text(coll: Collection) -> list[Issue]:
     issues = []
     for name, table in coll.spec.tables.items():
         texts = [f["name"] for f in table.fields if f.get("type", "string") == "string"]
-        if not _any_formula_like(coll.rows[name], texts):
-            continue  # the usual case, found without a Python step per value
         for row in coll.rows[name]:
             for field in texts:
                 value = row.cells.get(field)
@@ -37,13 +32,3 @@ def check_formula_text(coll: Collection) -> list[Issue]:
                                         message=f"text starts with {value[0]!r}: a spreadsheet opening the CSV may run it as a formula",
                                         hint="it is published as written; reword it if the sign is not part of the text"))
     return issues
-
-
-def _any_formula_like(rows, fields: list[str]) -> bool:
-    """Whether any of these fields starts like a formula in any row (True when unsure: the full check decides)."""
-    cells = [row.cells for row in rows]
-    try:
-        return any(any(map(str.startswith, filter(None, map(dict.get, cells, repeat(field))), repeat(_PREFIXES)))
-                   for field in fields)
-    except TypeError:  # a value that is not text
-        return True

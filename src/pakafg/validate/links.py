@@ -9,11 +9,11 @@ at them, and `superseded_by` must point at a live record.
 from __future__ import annotations
 
 import difflib
-from itertools import repeat
 
 from ..issues import Issue
 from ..records import Collection, Row
 from ..schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD
+from ..tables import row_columns
 
 LIVE = "active"
 
@@ -29,11 +29,6 @@ def _index(coll: Collection, table: str) -> dict[str, Row]:
     spec = coll.spec.tables[table]
     key = spec.primary_key[0]
     return {row.cells[key]: row for row in coll.rows[table] if row.cells.get(key) is not None}
-
-
-def _column(rows: list[Row], field: str) -> list:
-    """One field's value in every row (None where it is missing), read at C speed."""
-    return list(map(dict.get, [row.cells for row in rows], repeat(field)))
 
 
 def _ref_issue(row: Row, table: str, field: str, code: str, message: str, hint: str) -> Issue:
@@ -69,6 +64,11 @@ def check_links(coll: Collection) -> list[Issue]:
     live = {name: {key for key, row in keys.items() if row.cells.get("status", LIVE) == LIVE} for name, keys in indexes.items()}
     for name, spec in coll.spec.tables.items():
         rows = coll.rows[name]
+        wanted = [fk["fields"][0] for fk in spec.foreign_keys if len(fk["fields"]) == 1] + spec.primary_key[:1]
+        if LIST_KEYS_TABLE_FIELD in spec.field_names:
+            wanted += [LIST_KEYS_TABLE_FIELD, LIST_KEYS_ID_FIELD]
+        wanted = list(dict.fromkeys(wanted))
+        column = dict(zip(wanted, row_columns(rows, wanted)))  # each field's values, read in one pass over the rows
         for fk in spec.foreign_keys:
             (field,) = fk["fields"]
             target = fk["reference"]["resource"] or name
@@ -76,11 +76,11 @@ def check_links(coll: Collection) -> list[Issue]:
             if keys is None:
                 continue
             status_of = _status_of(coll, indexes, name)
-            values = _column(rows, field)
+            values = column[field]
             suspect = set(values).difference(live[target])  # missing or not live; most packages: none
             suspect.discard(None)
             if target == name:  # a self-reference needs a look at the row's own ID too
-                own = _column(rows, spec.primary_key[0])
+                own = column[spec.primary_key[0]]
                 todo = [i for i, (value, key) in enumerate(zip(values, own)) if value is not None and (value == key or value in suspect)]
             elif suspect:
                 todo = [i for i, value in enumerate(values) if value in suspect]
@@ -110,7 +110,7 @@ def check_links(coll: Collection) -> list[Issue]:
                     issues.append(_ref_issue(row, name, field, "dead-reference", f"'{value}' is superseded by '{ref.cells.get('superseded_by')}'",
                                              f"use '{ref.cells.get('superseded_by')}'"))
         if LIST_KEYS_TABLE_FIELD in spec.field_names:  # polymorphic reference (citations)
-            pairs = zip(_column(rows, LIST_KEYS_TABLE_FIELD), _column(rows, LIST_KEYS_ID_FIELD))
+            pairs = zip(column[LIST_KEYS_TABLE_FIELD], column[LIST_KEYS_ID_FIELD])
             for i in [i for i, (table, rid) in enumerate(pairs) if table in indexes and rid is not None and rid not in indexes[table]]:
                 row = rows[i]
                 table, rid = row.cells.get(LIST_KEYS_TABLE_FIELD), row.cells.get(LIST_KEYS_ID_FIELD)

@@ -379,8 +379,12 @@ _MULTIPLIERS = {"hundred": 100, "dozen": 12}
 _PERIODS = frozenset("second minute hour day night week fortnight month year decade century".split())  # "a day" states one
 _NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ABBREVIATIONS, *_MULTIPLIERS, "a", "an", "half", "and"])
 _NUMBER_TOKEN = re.compile(r"\d+(?:,\d{2,3})*(?:\.\d+)?|[a-z]+")
-_PHRASE_WORDS = _NUMBER_WORDS - {"a", "an", "and"}  # words that state (part of) a number without digits
-_ARTICLES = frozenset(("a", "an"))
+_DIGITS = re.compile(_NUMBER_TOKEN.pattern.split("|")[0])  # the tokens of _NUMBER_TOKEN that are numbers
+# the fast path of `numbers_in` sees a text's words ([a-z]+ runs, as _NUMBER_TOKEN reads them) as ASCII bytes
+_PHRASE_WORDS = frozenset(w.encode() for w in _NUMBER_WORDS - {"a", "an", "and"})  # words that state (part of) a number
+_ARTICLES = frozenset((b"a", b"an"))
+_PERIOD_WORDS = frozenset(w.encode() for w in _PERIODS)
+_LETTERS_ONLY = bytes(b if 97 <= b <= 122 else 32 for b in range(256))  # bytes.translate table: not a-z -> space
 
 
 class _Phrase:
@@ -408,15 +412,16 @@ def numbers_in(text: str) -> set[float]:
     "twenty-three", "one hundred and fifty"), scales ("one million", "nearly a million",
     "2.5 million", "half a million", "a dozen", "3 lakh", "Rs2.5bn"), and one in "a day", "a year"."""
     found: set[float] = set()
-    tokens = _NUMBER_TOKEN.findall(fold(text).lower())
+    text = fold(text).lower()
     phrase = _Phrase(found)
-    if _PHRASE_WORDS.isdisjoint(tokens) and (_ARTICLES.isdisjoint(tokens) or _PERIODS.isdisjoint(tokens)):
+    words = text.encode("ascii", "replace").translate(_LETTERS_ONLY).split()  # the [a-z]+ tokens, at C speed
+    if _PHRASE_WORDS.isdisjoint(words) and (_ARTICLES.isdisjoint(words) or _PERIOD_WORDS.isdisjoint(words)):
         # no number words (the usual quote): each run of digits is a number of its own, as the loop below would read it
-        for tok in tokens:
-            if tok[0].isdigit():
-                phrase.start(Decimal(tok.replace(",", "")), "digits")
+        for tok in _DIGITS.findall(text):
+            phrase.start(Decimal(tok.replace(",", "")), "digits")
         phrase.flush()
         return found
+    tokens = _NUMBER_TOKEN.findall(text)
     for i, tok in enumerate(tokens):
         if tok not in _NUMBER_WORDS and not tok[0].isdigit():  # most words state no number: as the `else` below
             if phrase.group is not None or phrase.total is not None or phrase.last is not None:
