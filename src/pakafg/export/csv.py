@@ -8,7 +8,7 @@ with one addition: a row in which some text holds a carriage return is written
 with every non-integer cell quoted (`csv.QUOTE_NONNUMERIC`, a null as `""`),
 because readers take a lone `\\r` as a line break. The rows are built with
 Arrow compute kernels, a column at a time, instead of one Python call per
-cell (a tenth of the CPU time); tests/test_csv_bytes.py holds the two to the
+cell (a sixth of the CPU time); tests/test_csv_bytes.py holds the two to the
 same bytes.
 """
 
