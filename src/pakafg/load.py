@@ -67,6 +67,14 @@ class _StringLoader(_Parser, BaseResolver):
         """BaseResolver's answer (no implicit or path resolvers: the default tag of the kind), without its Python walk."""
         return _DEFAULT_TAGS[kind]
 
+    # With no path resolvers, BaseResolver's bookkeeping around every node does nothing;
+    # the C parser still calls it twice per node, so these no-ops save its lookups.
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
 
 class _StrictStringLoader(_PyParser, BaseResolver):
     """The same in pure Python, for text holding a tab: libyaml accepts tabs as separators
@@ -149,8 +157,19 @@ def parse_text(text: str, path: str) -> tuple[Node | None, list[Issue]]:
     return _convert(root, path, issues, 1), issues
 
 
+_ScalarNode, _SequenceNode = yaml.ScalarNode, yaml.SequenceNode
+
+
 def _convert(node: yaml.Node, path: str, issues: list[Issue], depth: int) -> Node:
-    line, column = node.start_mark.line + 1, node.start_mark.column + 1
+    """Turn a composed node into `Node`s, reporting tags, duplicate keys and depth.
+
+    This walk runs once per value of every record, so it is written for speed:
+    nodes are told apart by exact type (the composer builds no subclasses), and
+    plain-text items, most values, are converted right in their parent's loop
+    (`_scalar`, inlined for mappings), exactly as the recursive call would.
+    """
+    mark = node.start_mark
+    line, column = mark.line + 1, mark.column + 1
     if node.tag not in ALLOWED_TAGS:
         issues.append(_issue("yaml-tag", path, f"explicit tag {node.tag!r} is not allowed", line, column,
                              "remove the tag; values are typed by the schema"))
@@ -159,27 +178,43 @@ def _convert(node: yaml.Node, path: str, issues: list[Issue], depth: int) -> Nod
         issues.append(_issue("too-deep", path, f"value nested {depth} levels deep", line, column,
                              f"records nest at most {MAX_DEPTH} levels"))
         return Node(None, line, column)
-    if isinstance(node, yaml.ScalarNode):
-        value = node.value
-        if node.style in (None, "") and value in NULL_SCALARS:
-            value = None
-        return Node(value, line, column)
-    if isinstance(node, yaml.SequenceNode):
-        return Node([_convert(item, path, issues, depth + 1) for item in node.value], line, column)
+    kind = type(node)
+    if kind is _ScalarNode:
+        return _scalar(node)
+    inner = depth + 1
+    direct = inner <= MAX_DEPTH  # items this deep may take the in-loop path
+    if kind is _SequenceNode:
+        return Node([_scalar(item) if direct and type(item) is _ScalarNode and item.tag in ALLOWED_TAGS
+                     else _convert(item, path, issues, inner) for item in node.value], line, column)
     mapping: dict[str, Node] = {}
     for key_node, value_node in node.value:
-        kl, kc = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in ALLOWED_TAGS:
-            issues.append(_issue("wrong-shape", path, "a mapping key must be plain text", kl, kc))
+        if type(key_node) is not _ScalarNode or key_node.tag not in ALLOWED_TAGS:
+            key_mark = key_node.start_mark
+            issues.append(_issue("wrong-shape", path, "a mapping key must be plain text", key_mark.line + 1, key_mark.column + 1))
             continue
         key = key_node.value
         if key in mapping:
-            first = mapping[key]
-            issues.append(_issue("duplicate-key", path, f"key '{key}' appears twice (first at line {first.line})", kl, kc,
-                                 "keep one; YAML would silently use the last"))
+            key_mark = key_node.start_mark
+            issues.append(_issue("duplicate-key", path, f"key '{key}' appears twice (first at line {mapping[key].line})",
+                                 key_mark.line + 1, key_mark.column + 1, "keep one; YAML would silently use the last"))
             continue
-        mapping[key] = _convert(value_node, path, issues, depth + 1)
+        if direct and type(value_node) is _ScalarNode and value_node.tag in ALLOWED_TAGS:  # _scalar, inlined
+            value_mark, value = value_node.start_mark, value_node.value
+            if not value_node.style and value in NULL_SCALARS:
+                value = None
+            mapping[key] = Node(value, value_mark.line + 1, value_mark.column + 1)
+        else:
+            mapping[key] = _convert(value_node, path, issues, inner)
     return Node(mapping, line, column)
+
+
+def _scalar(node: yaml.ScalarNode) -> Node:
+    """A text value whose tag and depth are fine: plain `null`, `~` or nothing is None, anything else its text."""
+    mark = node.start_mark
+    value = node.value
+    if not node.style and value in NULL_SCALARS:  # style None (libyaml) or "" (pure Python) is plain
+        value = None
+    return Node(value, mark.line + 1, mark.column + 1)
 
 
 def _line_col(text: str | bytes, offset: int) -> tuple[int, int]:

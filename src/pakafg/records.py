@@ -94,39 +94,41 @@ class _Typer:
 
     `Field.read_cell` rebuilds its reader (constraint checks, missing values) on
     every call; building it once per field keeps frictionless' exact semantics at
-    a fraction of the cost. Fields whose values repeat (enums, dates, numbers) are
-    memoised: a reader's result depends only on the raw text.
+    a fraction of the cost. Fields whose values repeat (enums, dates, numbers, and
+    patterned text such as the IDs other records refer to) are memoised: a reader's
+    result depends only on the raw text. A table's own single-field key is unique,
+    so it is not.
     """
 
-    MEMO_LIMIT = 100_000  # per field; unique-valued fields stop memoising once full
+    MEMO_LIMIT = 100_000  # per field; a field with more distinct values stops memoising new ones
 
     def __init__(self, table: TableSpec):
         self.table = table
         self.fields = {f.name: f for f in table.schema.fields}
         # Plain strings with no constraints need no parsing: skip frictionless for speed.
-        self.passthrough = {
+        self.passthrough = frozenset(
             name for name, f in self.fields.items()
             if f.type == "string" and not table.field(name).get("constraints") and not table.field(name).get("format")
-        }
+        )
         self.defaults = {name: table.default(name) for name in self.fields}
         self.field_names = table.field_names
         self.id_field = table.id_field
         self._absent_memo: dict[frozenset[str], tuple] = {}
         self.readers = {name: f.create_cell_reader() for name, f in self.fields.items() if name not in self.passthrough}
+        unique = set(table.primary_key) if len(table.primary_key) == 1 else set()
         self.memo: dict[str, dict] = {
             name: {} for name, f in self.fields.items()
-            if name in self.readers and (f.type != "string" or "enum" in f.constraints)
+            if name in self.readers and name not in unique
+            and (f.type != "string" or "enum" in f.constraints or "pattern" in f.constraints)
         }
 
-    def absent_cells(self, deferred: frozenset[str]) -> dict[str, Any]:
-        """Every field in schema order, with what a record that leaves the key out gets (its default, typed)."""
-        return self._absent(deferred)[0]
+    def absent(self, deferred: frozenset[str]) -> tuple[dict[str, Any], list[tuple[str, Any, dict]]]:
+        """What a record that leaves keys out gets, computed once per `deferred` set:
 
-    def absent_problems(self, deferred: frozenset[str]) -> list[tuple[str, Any, dict]]:
-        """(field, raw, notes) for each field whose absence is itself a problem (required, no default)."""
-        return self._absent(deferred)[1]
-
-    def _absent(self, deferred: frozenset[str]) -> tuple[dict[str, Any], list[tuple[str, Any, dict]]]:
+        every field in schema order with its default, typed (the cells to start a row
+        from), and (field, raw, notes) for each field whose absence is itself a
+        problem (required, no default).
+        """
         known = self._absent_memo.get(deferred)
         if known is None:
             cells, problems = {}, []
@@ -145,11 +147,14 @@ class _Typer:
         return known
 
     def cell(self, name: str, raw: str | None) -> tuple[Any, dict | None]:
+        """(typed value, frictionless notes or None) for one raw value of a field."""
         if name in self.passthrough:
             return raw, None
         memo = self.memo.get(name)
-        if memo is not None and raw in memo:
-            return memo[raw]
+        if memo is not None:
+            known = memo.get(raw)
+            if known is not None:
+                return known
         value, notes = self.readers[name](raw)
         if isinstance(value, Decimal):
             if not value.is_finite():  # NaN, sNaN, Infinity: Parquet would hold them as numbers, CSV as "nan"
@@ -202,66 +207,81 @@ def _type_mapping(
     typer: _Typer,
     node: Node,
     allowed: list[str],
+    allowed_set: frozenset[str],
     fixed: dict[str, Any],
     path: str,
     issues: list[Issue],
     id_hint: str | None,
     defer_required: frozenset[str] = frozenset(),
 ) -> Row:
-    """Check a record mapping's keys and type its values into a Row."""
+    """Check a record mapping's keys and type its values into a Row.
+
+    Runs once per record and per child item, so the usual case (known keys, single
+    text values) takes the fewest steps; `allowed` (in schema order, for hints) and
+    `allowed_set` (for the check) are the same keys.
+    """
     mapping: dict[str, Node] = node.value
     id_field = typer.id_field
     record_id = fixed.get(id_field) if id_field else None
     if id_field and id_field in mapping and mapping[id_field].kind == "text":
         record_id = mapping[id_field].value
     record_id = record_id or id_hint
-    for key, value in mapping.items():
-        if key not in allowed:
-            hint = _closest(key, allowed) or f"allowed keys: {', '.join(allowed)}"
-            issues.append(Issue(code="unknown-field", message=f"unknown field '{key}'", path=path, line=value.line,
-                                column=value.column, table=table.name, record_id=record_id, field=key, hint=hint))
-    row = Row(table=table.name, path=path, line=node.line, cells=dict(typer.absent_cells(defer_required)))
-    cells = row.cells  # schema order, pre-filled with what a missing key types to
-    for name, raw, notes in typer.absent_problems(defer_required):  # missing keys that are a problem (required …)
+    if not allowed_set.issuperset(mapping):
+        for key, value in mapping.items():
+            if key not in allowed_set:
+                hint = _closest(key, allowed) or f"allowed keys: {', '.join(allowed)}"
+                issues.append(Issue(code="unknown-field", message=f"unknown field '{key}'", path=path, line=value.line,
+                                    column=value.column, table=table.name, record_id=record_id, field=key, hint=hint))
+    absent_cells, absent_problems = typer.absent(defer_required)
+    cells = dict(absent_cells)  # schema order, pre-filled with what a missing key types to
+    positions: dict[str, tuple[int, int]] = {}
+    bad: set[str] = set()
+    for name, raw, notes in absent_problems:  # missing keys that are a problem (required …)
         if name not in mapping and name not in fixed:
             issues.append(_note_issue(table, name, raw, next(iter(notes)), path, node.line, node.column, record_id))
             if "type" in notes or "required" in notes:
-                row.bad.add(name)
-    for name in fixed:
+                bad.add(name)
+    for name, value in fixed.items():
         if name in cells:
-            cells[name] = fixed[name]
+            cells[name] = value
+    passthrough, defaults = typer.passthrough, typer.defaults
     for name, value_node in mapping.items():
         if name not in cells or name in fixed:
             continue  # an unknown key (reported above) or a child list
-        row.positions[name] = (value_node.line, value_node.column)
+        positions[name] = (value_node.line, value_node.column)
         raw = value_node.value
-        if isinstance(raw, (dict, list)):
-            row.bad.add(name)
+        if type(raw) is str:  # a value is text, None, or a mapping or list (load.Node)
+            if raw.strip() == "":
+                bad.add(name)
+                issues.append(Issue(code="empty-string", message="empty string", path=path, line=value_node.line,
+                                    column=value_node.column, table=table.name, record_id=record_id, field=name,
+                                    hint="omit the key or write null when the value is unknown"))
+                cells[name] = None
+                continue
+        elif raw is None:
+            if name in defer_required:
+                cells[name] = None
+                continue
+            if (default := defaults[name]) is not None:
+                raw = default
+        else:
+            bad.add(name)
             issues.append(Issue(code="wrong-shape", message=f"expected a single value, found a {value_node.kind}",
                                 path=path, line=value_node.line, column=value_node.column, table=table.name,
                                 record_id=record_id, field=name, hint="write one value on the key's line"))
             cells[name] = None
             continue
-        if raw is not None and raw.strip() == "":
-            row.bad.add(name)
-            issues.append(Issue(code="empty-string", message="empty string", path=path, line=value_node.line,
-                                column=value_node.column, table=table.name, record_id=record_id, field=name,
-                                hint="omit the key or write null when the value is unknown"))
-            cells[name] = None
+        if name in passthrough:  # what typer.cell would answer, without the call
+            cells[name] = raw
             continue
-        if raw is None and name in defer_required:
-            cells[name] = None
-            continue
-        if raw is None and (default := typer.defaults[name]) is not None:
-            raw = default
         typed, notes = typer.cell(name, raw)
         if notes:
             issues.append(_note_issue(table, name, raw, next(iter(notes)), path, value_node.line, value_node.column, record_id))
             if "type" in notes or "required" in notes:
                 typed = None
-                row.bad.add(name)
+                bad.add(name)
         cells[name] = typed
-    return row
+    return Row(table.name, path, node.line, cells, positions, bad)
 
 
 @dataclass
@@ -271,11 +291,12 @@ class _Child:
     typer: _Typer
     parent_fields: dict[str, str]  # child field -> "id" | "table"
     item_fields: list[str]  # fields written inside an item
+    item_set: frozenset[str] = field(init=False)  # the same, for checking an item's keys
+    deferred: frozenset[str] = field(init=False)  # key fields a record may leave out: the build computes them (citation offsets)
 
-    @property
-    def deferred(self) -> frozenset[str]:
-        """Key fields a record may leave out because the build computes them (citation offsets)."""
-        return frozenset(n for n in self.spec.primary_key if not self.spec.required(n))
+    def __post_init__(self):
+        self.item_set = frozenset(self.item_fields)
+        self.deferred = frozenset(n for n in self.spec.primary_key if not self.spec.required(n))
 
 
 def _child_layout(spec: PackageSpec, parent: TableSpec) -> list[_Child]:
@@ -292,28 +313,30 @@ def _child_layout(spec: PackageSpec, parent: TableSpec) -> list[_Child]:
 
 def _collect_children(parent: TableSpec, record: Node, record_id: str | None, layout: list[_Child], path: str,
                       rows: dict[str, list[Row]], issues: list[Issue]) -> None:
+    fields = record.value
     for child in layout:
-        node = record.value.get(child.key)
+        node = fields.get(child.key)
         if node is None or node.value is None:
             continue
-        if node.kind != "list":
+        if not isinstance(node.value, list):
             issues.append(Issue(code="wrong-shape", message=f"'{child.key}' must be a list", path=path, line=node.line,
                                 column=node.column, table=parent.name, record_id=record_id, field=child.key,
                                 hint=f"write one `- …` line per item under `{child.key}:`"))
             continue
-        fixed_base = {name: (parent.name if kind == "table" else record_id) for name, kind in child.parent_fields.items()}
+        fixed = {name: (parent.name if kind == "table" else record_id) for name, kind in child.parent_fields.items()}
+        single = child.item_fields[0] if len(child.item_fields) == 1 else None  # items may be written as bare values
+        rows_of_child = rows[child.spec.name]
         for item in node.value:
-            if len(child.item_fields) == 1 and item.kind != "mapping":
-                item = Node({child.item_fields[0]: item}, item.line, item.column)
-            if item.kind != "mapping":
+            if single is not None and not isinstance(item.value, dict):
+                item = Node({single: item}, item.line, item.column)
+            if not isinstance(item.value, dict):
                 issues.append(Issue(code="wrong-shape", message=f"each item of '{child.key}' must be a mapping",
                                     path=path, line=item.line, column=item.column, table=child.spec.name,
                                     record_id=record_id, field=child.key,
                                     hint=f"write items as `- {child.item_fields[0]}: …` with keys {', '.join(child.item_fields)}"))
                 continue
-            row = _type_mapping(child.spec, child.typer, item, child.item_fields, dict(fixed_base), path, issues, record_id,
-                                defer_required=child.deferred)
-            rows[child.spec.name].append(row)
+            rows_of_child.append(_type_mapping(child.spec, child.typer, item, child.item_fields, child.item_set, fixed, path,
+                                               issues, record_id, defer_required=child.deferred))
 
 
 @dataclass
@@ -353,11 +376,15 @@ class _TableReader:
     typer: _Typer
     allowed: list[str]
     layout: list[_Child]
+    allowed_set: frozenset[str] = field(init=False)  # `allowed`, for checking a record's keys
+
+    def __post_init__(self):
+        self.allowed_set = frozenset(self.allowed)
 
 
 def read_record_file(reader: _TableReader, file: Path, path: str) -> FileRows:
     """Load, shape-check and type one record file into rows; never raises on bad input."""
-    table, typer, allowed, layout = reader.table, reader.typer, reader.allowed, reader.layout
+    table, typer, allowed, allowed_set, layout = reader.table, reader.typer, reader.allowed, reader.allowed_set, reader.layout
     stem = file.stem
     id_field = table.id_field
     text, issues = read_text(file, path)  # load_file's two steps, so the cache can key on the very bytes parsed
@@ -385,11 +412,11 @@ def read_record_file(reader: _TableReader, file: Path, path: str) -> FileRows:
         records, fixed = [root], {}
     children: dict[str, list[Row]] = {c.spec.name: [] for c in layout}
     for record in records:
-        if record.kind != "mapping":
+        if not isinstance(record.value, dict):
             issues.append(Issue(code="wrong-shape", message=f"expected a record (a mapping), found a {record.kind}",
                                 path=path, line=record.line, column=record.column, table=table.name))
             continue
-        row = _type_mapping(table, typer, record, allowed, dict(fixed), path, issues, None)
+        row = _type_mapping(table, typer, record, allowed, allowed_set, fixed, path, issues, None)
         rid = row.cells.get(id_field)
         if not table.group_by and rid is not None and rid != stem:
             line, col = row.where(id_field)
