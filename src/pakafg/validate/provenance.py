@@ -150,9 +150,12 @@ def _first_difference(quote: str, passage: str) -> str:
     return ""
 
 
-def _translate(text: str) -> str:
-    """`text.translate(_FOLD)`, replacing only the foldable characters the text contains."""
-    found = _FOLDABLE.search(text)
+def _translate(text: str, found: re.Match | None = None) -> str:
+    """`text.translate(_FOLD)`, replacing only the foldable characters the text contains.
+
+    `found` is the text's first foldable character, when the caller has searched for it already.
+    """
+    found = found or _FOLDABLE.search(text)
     while found is not None:  # one search per distinct character: each replace removes all of its kind
         char = found.group()
         text = text.replace(char, _FOLD[ord(char)])
@@ -162,8 +165,9 @@ def _translate(text: str) -> str:
 
 def fold(text: str) -> str:
     """The matching form of a text: quotes, dashes and spaces unified, whitespace runs collapsed."""
-    if _FOLDABLE.search(text) is not None:  # most quotes are plain ASCII words and single spaces
-        text = _translate(text)
+    found = _FOLDABLE.search(text)
+    if found is not None:  # most quotes are plain ASCII words and single spaces
+        text = _translate(text, found)
     if "  " in text:
         text = _RUNS.sub(" ", text)
     return text.strip()
@@ -192,7 +196,7 @@ def _safe_source_path(root: Path, relative: str, base: Path, resolved_dirs: dict
     in sources/ cost one lstat each, not one per path component.
     """
     if (not relative or relative.startswith(("/", "\\")) or "\\" in relative or re.match(r"^[A-Za-z]:", relative)
-            or ".." in Path(relative).parts):
+            or ".." in relative.split("/")):  # as `Path(relative).parts` (a backslash is refused above), without a Path
         return None
     joined = os.path.join(root, relative)
     folder, name = os.path.split(joined)
@@ -417,9 +421,8 @@ def numbers_in(text: str) -> set[float]:
     words = text.encode("ascii", "replace").translate(_LETTERS_ONLY).split()  # the [a-z]+ tokens, at C speed
     if _PHRASE_WORDS.isdisjoint(words) and (_ARTICLES.isdisjoint(words) or _PERIOD_WORDS.isdisjoint(words)):
         # no number words (the usual quote): each run of digits is a number of its own, as the loop below would read it
-        for tok in _DIGITS.findall(text):
-            phrase.start(Decimal(tok.replace(",", "")), "digits")
-        phrase.flush()
+        for tok in _DIGITS.findall(text):  # what `_Phrase.start` then `flush` add for each
+            found.add(float(0 + (Decimal(tok.replace(",", "")) or 0)))
         return found
     tokens = _NUMBER_TOKEN.findall(text)
     for i, tok in enumerate(tokens):
