@@ -75,7 +75,10 @@ class IndexedText:
         return cls(text, "".join(pieces), starts, origins)
 
     def original_offset(self, folded_offset: int) -> int:
-        i = bisect.bisect_right(self._starts, folded_offset) - 1
+        starts = self._starts
+        if folded_offset >= starts[-1]:  # past the last run of spaces (or none): the bisect below would find the last
+            return self._origins[-1] + (folded_offset - starts[-1])
+        i = bisect.bisect_right(starts, folded_offset) - 1
         return self._origins[i] + (folded_offset - self._starts[i])
 
     def _span(self, at: int, length: int) -> tuple[int, int]:
