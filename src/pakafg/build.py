@@ -66,10 +66,10 @@ def source_date(root: Path) -> str | None:
     return datetime.fromtimestamp(int(stamp), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_release(validation: Validation, staging: Path, created: str | None) -> list[str]:
-    """Write every format into `staging`; return the relative paths written."""
+def write_release(validation: Validation, staging: Path, created: str | None, tables: dict | None = None) -> list[str]:
+    """Write every format into `staging` (from `tables` if already compiled); return the relative paths written."""
     spec = validation.spec
-    tables = compile_tables(spec, validation.collection.rows)
+    tables = tables if tables is not None else compile_tables(spec, validation.collection.rows)
     files, hashes = [], {}  # hashes: relative path -> sha256, so SHA256SUMS does not hash a file twice
     for exporter in EXPORTERS:
         for name, table in tables.items():
