@@ -310,8 +310,19 @@ def citation_rows(coll: Collection) -> list[tuple[Row, Row | None]]:
 
 def _locate(row: Row, claim: Row | None, text: IndexedText, sid: str, relative: str) -> Issue | None:
     """Find one citation's quote; set its offsets and source characters, or say what is wrong."""
-    table, rid, quote, given = (row.cells.get(LIST_KEYS_TABLE_FIELD), row.cells.get(LIST_KEYS_ID_FIELD),
-                                row.cells.get("quote"), row.cells.get("start"))
+    cells = row.cells
+    quote, given = cells.get("quote"), cells.get("start")
+    if given is None:  # the usual case, a quote that occurs exactly once: `find_all` and the checks below, inlined
+        needle, folded = fold(quote), text.folded
+        at = folded.find(needle) if needle else -1
+        if at >= 0 and folded.find(needle, at + 1) < 0:
+            start, end = text._span(at, len(needle))
+            exact = text.original[start:end]
+            cells["start"], cells["end"], cells["quote"] = start, end, exact
+            if claim is not None:
+                claim.cells["quote"] = exact
+            return None
+    table, rid = cells.get(LIST_KEYS_TABLE_FIELD), cells.get(LIST_KEYS_ID_FIELD)
     where = claim or row
     found = text.find_all(quote, limit=2 if given is None else 10_000)
     if not found:
