@@ -294,13 +294,31 @@ def folder_issues(folder: Path, rel: str, other_files_ok: bool = False) -> list[
     return issues
 
 
+def _read_bytes(file: Path) -> bytes:
+    """The file's bytes, up to one past the size limit (enough to refuse a file that grew since its stat).
+
+    Plain `os.read` calls: no file object to build, a third of the cost of `Path.read_bytes` per record file.
+    """
+    fd = os.open(file, os.O_RDONLY)
+    try:
+        data = os.read(fd, MAX_FILE_BYTES + 1)
+        while data and len(data) <= MAX_FILE_BYTES:  # a short read is not the end of the file until read says so
+            more = os.read(fd, MAX_FILE_BYTES + 1 - len(data))
+            if not more:
+                break
+            data += more
+        return data
+    finally:
+        os.close(fd)
+
+
 def read_text(file: Path, path: str) -> tuple[str | None, list[Issue]]:
     """Read a record file's bytes and decode them, refusing what is not small UTF-8 text."""
     try:
         problem = file_problem(file, path, os.lstat(file))
         if problem:
             return None, [problem]
-        data = file.read_bytes()
+        data = _read_bytes(file)
     except OSError as exc:
         return None, [_issue("wrong-file-type", path, f"cannot read file: {exc.strerror}")]
     if len(data) > MAX_FILE_BYTES:  # grew since the stat
