@@ -19,6 +19,7 @@ import math
 import multiprocessing
 import os
 import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -460,13 +461,13 @@ def read_record_file(reader: _TableReader, file: Path, path: str) -> FileRows:
 
 
 def reading_jobs() -> int:
-    """How many processes read record files: `PAKAFG_JOBS`, else every CPU this process may use (1 without fork)."""
+    """How many processes read record files: `PAKAFG_JOBS`, else every CPU this process may use (1 off Linux)."""
     wanted = os.environ.get("PAKAFG_JOBS", "")
     if wanted.isdigit() and int(wanted) > 0:
         jobs = int(wanted)
     else:
         jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return jobs if "fork" in multiprocessing.get_all_start_methods() else 1
+    return jobs if sys.platform.startswith("linux") else 1  # fork is unsafe on macOS and missing on Windows
 
 
 PARALLEL_MIN_FILES = 2_000  # below this, starting workers and shipping rows back costs more than it saves
