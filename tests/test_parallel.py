@@ -25,13 +25,19 @@ def always_parallel(monkeypatch):
     monkeypatch.setattr(records, "_CHUNK_FILES", 7)  # many chunks, so their order matters
 
 
-def test_generated_corpus_reads_the_same_on_two_processes(tmp_path, always_parallel):
+def test_generated_corpus_reads_the_same_on_two_processes(tmp_path, always_parallel, monkeypatch):
     root = tmp_path / "corpus"
     generate(root, 300, seed=3)
     spec = load_package_spec(root)
-    one, two = collect(spec, jobs=1), collect(spec, jobs=2)
+    one = collect(spec, jobs=1)
     assert sum(len(r) for r in one.rows.values()) > 300
-    assert _snapshot(two) == _snapshot(one)
+    read_here = []
+    real = records.read_record_file
+    monkeypatch.setattr(records, "read_record_file", lambda *a: read_here.append(a[2]) or real(*a))
+    for jobs in (2, 3):  # this process and one or two workers, each reading a share
+        read_here.clear()
+        assert _snapshot(collect(spec, jobs=jobs)) == _snapshot(one)
+        assert 0 < len(read_here) < len(one.files)  # counted here only: the workers' reads happen in their own processes
 
 
 def test_bad_records_give_the_same_issues_on_two_processes(tmp_path, always_parallel):

@@ -494,21 +494,31 @@ def read_files(readers: dict[str, _TableReader], todo: list[tuple[str, Path, str
 
     Each file is read independently, so the rows and issues are the same as
     reading them one by one, in the same order; parsing is most of a cold
-    build, and this is how a build uses a second core. Workers are forked (they
-    inherit the schemas); where fork is unavailable, files are read in-process.
+    build, and this is how a build uses the other cores. `jobs - 1` forked
+    workers (they inherit the schemas) take runs of files from the front while
+    this process reads from the back, until they meet: it pays no pickling for
+    its own share and is never idle waiting.
     """
     jobs = reading_jobs() if jobs is None else jobs
     if jobs <= 1 or len(todo) < PARALLEL_MIN_FILES:
         return [read_record_file(readers[table], file, path) for table, file, path in todo]
     global _worker_readers
     chunks = [todo[i:i + _CHUNK_FILES] for i in range(0, len(todo), _CHUNK_FILES)]
-    results: list[FileRows] = []
     _worker_readers = readers
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker)
+    pool = ProcessPoolExecutor(max_workers=jobs - 1, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker)
     try:
-        work = [[(table, str(file), path) for table, file, path in chunk] for chunk in chunks]
-        for chunk, packed in zip(chunks, pool.map(_read_chunk, work)):
-            results += [FileRows.unpack(path, rows, digest) for (_, _, path), (rows, digest) in zip(chunk, packed)]
+        futures = [pool.submit(_read_chunk, [(table, str(file), path) for table, file, path in chunk]) for chunk in chunks]
+        mine: dict[int, list[FileRows]] = {}
+        for i in reversed(range(len(chunks))):
+            if not futures[i].cancel():  # a worker has it: every run before it is taken too
+                break
+            mine[i] = [read_record_file(readers[table], file, path) for table, file, path in chunks[i]]
+        results: list[FileRows] = []
+        for i, chunk in enumerate(chunks):
+            if i in mine:
+                results += mine[i]
+            else:
+                results += [FileRows.unpack(path, rows, digest) for (_, _, path), (rows, digest) in zip(chunk, futures[i].result())]
     except BaseException:  # Ctrl-C or a bug: drop the queued files rather than read them all first
         pool.shutdown(wait=False, cancel_futures=True)
         raise
