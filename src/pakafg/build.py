@@ -23,6 +23,7 @@ import shutil
 import sys
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -71,13 +72,13 @@ def write_release(validation: Validation, staging: Path, created: str | None, ta
     spec = validation.spec
     tables = tables if tables is not None else compile_tables(spec, validation.collection.rows)
     files, hashes = [], {}  # hashes: relative path -> sha256, so SHA256SUMS does not hash a file twice
-    for exporter in EXPORTERS:
-        for name, table in tables.items():
-            path = exporter.write(name, table, staging)
-            if exporter.FORMAT != "csv":
-                files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes))
-    for exporter in PACKAGE_EXPORTERS:
-        path = exporter.write_package(spec, tables, staging)
+    with _beside(lambda: [exporter.write_package(spec, tables, staging) for exporter in PACKAGE_EXPORTERS]) as packages:
+        for exporter in EXPORTERS:
+            for name, table in tables.items():
+                path = exporter.write(name, table, staging)
+                if exporter.FORMAT != "csv":
+                    files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes))
+    for exporter, path in zip(PACKAGE_EXPORTERS, packages.result):
         files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes))
     notes = changelog_section(spec.root, spec.version)  # release notes, once `pakafg release` wrote them
     if notes:
@@ -85,6 +86,37 @@ def write_release(validation: Validation, staging: Path, created: str | None, ta
     datapackage.write(spec, tables, staging, files, created, hashes)
     datapackage.write_sums(staging, hashes)
     return sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+
+
+class _Beside:
+    result = None
+    error: BaseException | None = None
+
+
+@contextlib.contextmanager
+def _beside(work):
+    """Run `work` on a thread while the block runs; re-raise its error after both are done.
+
+    The SQLite export spends much of its time inside SQLite and Arrow's CSV and
+    Parquet writers in C++, both without the GIL, so on two cores the formats are
+    written side by side. The output files are the same: each format writes its own.
+    """
+    outcome = _Beside()
+
+    def run():
+        try:
+            outcome.result = work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
+            outcome.error = exc
+
+    thread = threading.Thread(target=run, name="pakafg-export")
+    thread.start()
+    try:
+        yield outcome
+    finally:
+        thread.join()  # never leave it writing into a staging folder that is about to be deleted
+    if outcome.error is not None:
+        raise outcome.error
 
 
 def _same_content(a: Path, b: Path) -> bool:
