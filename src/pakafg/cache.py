@@ -44,7 +44,7 @@ from .schemas import PACKAGE_FILE, SCHEMA_DIR, PackageSpec
 
 CACHE_DIR = ".pakafg-cache"
 CACHE_FILE = "records.pickle"
-FORMAT = 1
+FORMAT = 2  # entries: path -> (stat key | None, sha256, FileRows.dumps() bytes)
 RACY_SECONDS = 2.0
 _CODE_DIR = Path(__file__).resolve().parent
 # the modules that decide what reading a file produces (FileRows): any edit to one discards the cache
@@ -89,6 +89,13 @@ class _SafeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the cache")
 
 
+def _unpickle(path: str, pickled: bytes) -> FileRows:
+    """A cached file's rows, read with the safe unpickler: the bytes come from a file anyone could have planted."""
+    if not isinstance(pickled, bytes):
+        raise pickle.UnpicklingError("not a cache entry")
+    return FileRows.unpack(path, _SafeUnpickler(io.BytesIO(pickled)).load(), pickled=pickled)
+
+
 class RecordCache:
     """Per-file cache of `FileRows`, keyed by content hash, for one package root."""
 
@@ -96,7 +103,7 @@ class RecordCache:
         self.directory = directory or spec.root / CACHE_DIR
         self.path = self.directory / CACHE_FILE
         self.fingerprint = fingerprint(spec)
-        self.entries: dict[str, tuple] = {}  # path -> (stat key | None, sha256, packed FileRows)
+        self.entries: dict[str, tuple] = {}  # path -> (stat key | None, sha256, FileRows.dumps())
         self.fresh: dict[str, tuple] = {}  # entries seen or made in this run
         self.hits = self.misses = 0
         self._pending: dict[str, tuple] = {}  # path -> stat key of a missed file, taken before it was read
@@ -131,12 +138,12 @@ class RecordCache:
             key = _stat_key(st)
             entry = self.entries.get(path)
             if entry is not None and entry[0] is not None and entry[0] == key:
-                result = FileRows.unpack(path, entry[2])
+                result = _unpickle(path, entry[2])
                 self.fresh[path] = entry
                 self.hits += 1
                 return result
             if entry is not None and hashlib.sha256(file.read_bytes()).hexdigest() == entry[1]:  # touched, not changed
-                result = FileRows.unpack(path, entry[2])
+                result = _unpickle(path, entry[2])
                 self.fresh[path] = (key, entry[1], entry[2])
                 self.hits += 1
                 return result
@@ -150,14 +157,11 @@ class RecordCache:
         return None
 
     def put(self, path: str, result: FileRows) -> None:
-        """Remember what reading `path` produced, under the digest of the bytes it parsed.
-
-        The packed rows share their cell dicts with the live rows: `collect`
-        saves the cache before any check fills in computed cells.
-        """
+        """Remember what reading `path` produced (pickled now, before any check fills in computed cells),
+        under the digest of the bytes it parsed."""
         key = self._pending.pop(path, None)
         if key is not None and result.digest is not None:
-            self.fresh[path] = (key, result.digest, result.pack())
+            self.fresh[path] = (key, result.digest, result.dumps())
 
     def save(self, keep_unseen: bool = False) -> None:
         """Write the cache atomically; entries of files not seen in this run are dropped (unless `keep_unseen`)."""
