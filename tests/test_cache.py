@@ -120,6 +120,16 @@ def test_planted_cache_cannot_run_code(package, tmp_path):
     cache_file.write_bytes(pickle.dumps(data))
     assert validate(package).valid
     assert not marker.exists()
+    # the same exploit inside an entry's bytes, with the file's true digest and stat so it would be a hit
+    validate(package)
+    data = pickle.loads(cache_file.read_bytes())
+    path = "tables/actors/pakistan.yaml"
+    key, digest, _ = data["entries"][path]
+    data["entries"][path] = (key, digest, pickle.dumps(Exploit()))
+    cache_file.write_bytes(pickle.dumps(data))
+    result = validate(package)
+    assert result.valid and not marker.exists()
+    assert any(r.path == path for r in result.collection.rows["actors"])  # read again from the file instead
 
 
 def test_cache_is_not_committed(package):
