@@ -190,12 +190,10 @@ def _work_stages(root: Path, warm: bool = False) -> dict:
     from .build import write_release
     from .records import check_primary_keys, collect
     from .schemas import load_package_spec
-    from .validate import Validation
     from .validate.formulas import check_formula_text
     from .validate.frame import check_frame
     from .validate.links import check_links
     from .validate.provenance import check_provenance
-    from .issues import Report
 
     times, walls = {}, {}
 
@@ -221,7 +219,7 @@ def _work_stages(root: Path, warm: bool = False) -> dict:
     compiled = timed("compile (Arrow)", tables.compile_tables, spec, coll.rows)
     staging = Path(tempfile.mkdtemp(prefix="pakafg-stages-"))
     try:
-        timed("export (all formats)", write_release, Validation(coll, Report([])), staging, None, compiled)
+        timed("export (all formats)", write_release, spec, compiled, staging, None)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {"seconds": sum(times.values()), "stages": times, "stage_walls": walls}

@@ -28,12 +28,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pyarrow as pa
+
 from .export import EXPORTERS, PACKAGE_EXPORTERS, datapackage
-from .issues import InvalidPackage, PakafgError
+from .issues import InvalidPackage, PakafgError, Report
 from .perf import paused_gc
 from .release import CHANGELOG_FILE, changelog_section, check_frozen, frozen_created
+from .schemas import PackageSpec
 from .tables import compile_tables
-from .validate import Validation, validate
+from .validate import validate
 
 BUILD_DIR = "build"
 STAGING_PREFIX = ".staging-"
@@ -48,7 +51,7 @@ class BuildResult:
     row_counts: dict[str, int]
     files: list[str] = field(default_factory=list)
     unchanged: bool = False
-    validation: Validation | None = None
+    report: Report | None = None  # what validation found (warnings only: a build with errors raises)
     notes: list[str] = field(default_factory=list)
 
 
@@ -67,10 +70,8 @@ def source_date(root: Path) -> str | None:
     return datetime.fromtimestamp(int(stamp), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_release(validation: Validation, staging: Path, created: str | None, tables: dict | None = None) -> list[str]:
-    """Write every format into `staging` (from `tables` if already compiled); return the relative paths written."""
-    spec = validation.spec
-    tables = tables if tables is not None else compile_tables(spec, validation.collection.rows)
+def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path, created: str | None) -> list[str]:
+    """Write every format of the compiled `tables` into `staging`; return the relative paths written."""
     files, hashes = [], {}  # hashes: relative path -> sha256, so SHA256SUMS does not hash a file twice
     with _beside(lambda: [exporter.write_package(spec, tables, staging) for exporter in PACKAGE_EXPORTERS]) as packages:
         for exporter in EXPORTERS:
@@ -231,7 +232,11 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
     validation = validate(root)
     if not validation.valid:
         raise InvalidPackage(validation.report.issues)
-    version = validation.spec.version
+    spec, report = validation.spec, validation.report
+    counts = {name: len(rows) for name, rows in validation.collection.rows.items()}
+    tables = compile_tables(spec, validation.collection.rows)
+    del validation  # the typed rows, most of the memory of a large build, are not needed once compiled
+    version = spec.version
     out_dir = Path(out) if out else root / BUILD_DIR
     target = out_dir / version
     try:
@@ -241,7 +246,7 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
             staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{version}-", dir=out_dir))
             try:
                 os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the release from other users
-                files = write_release(validation, staging, frozen_created(root, version) or source_date(root))
+                files = write_release(spec, tables, staging, frozen_created(root, version) or source_date(root))
                 notes += check_frozen(root, version, staging)  # a released version's content is immutable
                 changed = publish(staging, target)
             finally:
@@ -249,6 +254,5 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
                     shutil.rmtree(staging, ignore_errors=True)
     except OSError as exc:
         raise PakafgError(f"could not write the release to {target}: {exc}") from exc
-    counts = {name: len(rows) for name, rows in validation.collection.rows.items()}
-    return BuildResult(path=target, version=version, row_counts=counts, files=files, unchanged=not changed, validation=validation,
+    return BuildResult(path=target, version=version, row_counts=counts, files=files, unchanged=not changed, report=report,
                        notes=notes)

@@ -75,4 +75,6 @@ def validate(root: str | Path = ".", cache: bool = True) -> Validation:
         from ..cache import RecordCache
 
         record_cache = RecordCache(spec)
-    return validate_collection(collect(spec, cache=record_cache))
+    coll = collect(spec, cache=record_cache)
+    del record_cache  # written to disk by now: free its copy of every file's rows before the whole-table checks
+    return validate_collection(coll)
