@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 
@@ -23,6 +24,7 @@ def _snapshot(coll) -> tuple:
 def always_parallel(monkeypatch):
     monkeypatch.setattr(records, "PARALLEL_MIN_FILES", 0)
     monkeypatch.setattr(records, "_CHUNK_FILES", 7)  # many chunks, so their order matters
+    monkeypatch.setattr(records, "_IN_FLIGHT", 1)  # workers are handed few at a time: this process reads its share too
 
 
 def test_generated_corpus_reads_the_same_on_two_processes(tmp_path, always_parallel, monkeypatch):
@@ -64,3 +66,16 @@ def test_validate_on_two_processes_fills_the_cache_like_one(tmp_path, always_par
 def test_pakafg_jobs_one_reads_in_process(monkeypatch):
     monkeypatch.setenv("PAKAFG_JOBS", "1")
     assert reading_jobs() == 1
+
+
+def _worker_dies(chunk):
+    os._exit(1)  # as if the kernel killed the worker for memory
+
+
+def test_files_of_a_dead_worker_are_read_in_process(tmp_path, always_parallel, monkeypatch):
+    root = tmp_path / "corpus"
+    generate(root, 150, seed=4)
+    spec = load_package_spec(root)
+    one = collect(spec, jobs=1)
+    monkeypatch.setattr(records, "_read_chunk", _worker_dies)
+    assert _snapshot(collect(spec, jobs=2)) == _snapshot(one)

@@ -21,7 +21,8 @@ import os
 import pickle
 import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -479,7 +480,8 @@ def reading_jobs() -> int:
 
 
 PARALLEL_MIN_FILES = 2_000  # below this, starting workers and shipping rows back costs more than it saves
-_CHUNK_FILES = 250
+_CHUNK_FILES = 100
+_IN_FLIGHT = 8  # runs handed to each worker ahead, so it never waits while this process reads a run
 _worker_readers: dict[str, _TableReader] = {}  # set before the workers fork; they inherit it
 
 
@@ -507,31 +509,52 @@ def read_files(readers: dict[str, _TableReader], todo: list[tuple[str, Path, str
     Each file is read independently, so the rows and issues are the same as
     reading them one by one, in the same order; parsing is most of a cold
     build, and this is how a build uses the other cores. `jobs - 1` forked
-    workers (they inherit the schemas) take runs of files from the front while
-    this process reads from the back, until they meet: it pays no pickling for
-    its own share and is never idle waiting.
+    workers (they inherit the schemas) are handed runs of files from the front
+    while this process reads from the back, until they meet: it pays no
+    pickling for its own share and is never idle waiting. If a worker dies, or
+    no process can be started, its files are read here.
     """
     jobs = reading_jobs() if jobs is None else jobs
     if jobs <= 1 or len(todo) < PARALLEL_MIN_FILES:
         return [read_record_file(readers[table], file, path) for table, file, path in todo]
     global _worker_readers
+
+    def here(files: list[tuple[str, Path, str]]) -> list[FileRows]:
+        return [read_record_file(readers[table], file, path) for table, file, path in files]
+
     chunks = [todo[i:i + _CHUNK_FILES] for i in range(0, len(todo), _CHUNK_FILES)]
     _worker_readers = readers
     pool = ProcessPoolExecutor(max_workers=jobs - 1, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker)
     try:
-        futures = [pool.submit(_read_chunk, [(table, str(file), path) for table, file, path in chunk]) for chunk in chunks]
-        mine: dict[int, list[FileRows]] = {}
-        for i in reversed(range(len(chunks))):
-            if not futures[i].cancel():  # a worker has it: every run before it is taken too
-                break
-            mine[i] = [read_record_file(readers[table], file, path) for table, file, path in chunks[i]]
-        results: list[FileRows] = []
-        for i, chunk in enumerate(chunks):
-            if i in mine:
-                results += mine[i]
-            else:
-                results += [FileRows.unpack(path, pickle.loads(blob), digest, blob)  # noqa: S301 - our own worker's bytes
-                            for (_, _, path), (blob, digest) in zip(chunk, futures[i].result())]
+        sent: dict[int, Future] = {}
+        done: dict[int, list[FileRows]] = {}  # runs read here, or a worker's runs already unpacked
+        front, back, can_send = 0, len(chunks) - 1, True
+
+        def unpack(i: int) -> None:
+            try:
+                packed = sent.pop(i).result()
+            except BrokenProcessPool:  # a worker died (killed for memory?): its files are read here instead
+                done[i] = here(chunks[i])
+                return
+            done[i] = [FileRows.unpack(path, pickle.loads(blob), digest, blob)  # noqa: S301 - our own worker's bytes
+                       for (_, _, path), (blob, digest) in zip(chunks[i], packed)]
+
+        while front <= back:  # workers get runs from the front, a few each in flight; this process reads from the back
+            for i in [i for i, f in sent.items() if f.done()]:
+                unpack(i)  # between runs of its own, so little is left to unpack at the end
+            while can_send and len(sent) < _IN_FLIGHT * (jobs - 1) and front <= back:
+                try:
+                    sent[front] = pool.submit(_read_chunk, [(table, str(file), path) for table, file, path in chunks[front]])
+                except (OSError, BrokenProcessPool):  # no new process here (limits, a sandbox): the rest is read here
+                    can_send = False
+                    break
+                front += 1
+            if front <= back:
+                done[back] = here(chunks[back])
+                back -= 1
+        for i in sorted(sent):
+            unpack(i)
+        results = [rows for i in range(len(chunks)) for rows in done[i]]
     except BaseException:  # Ctrl-C or a bug: drop the queued files rather than read them all first
         pool.shutdown(wait=False, cancel_futures=True)
         raise
