@@ -48,7 +48,7 @@ FORMAT = 2  # entries: path -> (stat key | None, sha256, FileRows.dumps() bytes)
 RACY_SECONDS = 2.0
 _CODE_DIR = Path(__file__).resolve().parent
 # the modules that decide what reading a file produces (FileRows): any edit to one discards the cache
-CODE_FILES = ("load.py", "records.py", "schemas.py", "issues.py", "cache.py", "validate/frame.py")
+CODE_FILES = ("load.py", "records.py", "schemas.py", "issues.py", "perf.py", "cache.py", "validate/frame.py")
 _ALLOWED = {("datetime", "date"), ("builtins", "set"), ("builtins", "frozenset")}
 
 

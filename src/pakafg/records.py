@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import functools
-import gc
 import hashlib
 import math
 import multiprocessing
@@ -24,12 +22,14 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from operator import itemgetter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .issues import Issue
 from .load import Node, folder_issues, parse_text, read_text
+from .perf import paused_gc
 from .schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec
 
 # frictionless note type -> our issue code
@@ -70,6 +70,23 @@ class Row:
         if name and name in self.positions:
             return self.positions[name]
         return self.line, None
+
+
+def row_columns(rows: list[Row], names: list[str]) -> list:
+    """Every named field's values over the rows (a missing key is null), one pass over the rows.
+
+    Rows hold every field of their table, so one `itemgetter` per row reads them
+    all at once, several times faster than a lookup per row and field.
+    """
+    cells = [r.cells for r in rows]
+    if not cells or not names:
+        return [[] for _ in names]
+    if len(names) == 1:
+        return [[c.get(names[0]) for c in cells]]
+    try:
+        return list(zip(*map(itemgetter(*names), cells)))
+    except KeyError:  # a row without some field
+        return [[c.get(name) for c in cells] for name in names]
 
 
 @dataclass
@@ -396,31 +413,6 @@ class _TableReader:
         self.allowed_set = frozenset(self.allowed)
 
 
-def _gc_paused(read):
-    """Run `read` with the cycle collector paused (unless it already is).
-
-    Reading one file makes thousands of short-lived objects (the YAML node tree)
-    that refcounting frees as soon as the file is typed; left on, the collector
-    would walk them every 700 allocations and promote them to older generations,
-    which then triggers full collections of everything alive: ~15% of reading a
-    large package. Nothing is lost: the collector resumes after the file and
-    finds whatever cycles are left then.
-    """
-
-    @functools.wraps(read)
-    def paused(*args, **kwargs):
-        if not gc.isenabled():
-            return read(*args, **kwargs)
-        gc.disable()
-        try:
-            return read(*args, **kwargs)
-        finally:
-            gc.enable()
-
-    return paused
-
-
-@_gc_paused
 def read_record_file(reader: _TableReader, file: Path, path: str) -> FileRows:
     """Load, shape-check and type one record file into rows; never raises on bad input."""
     table, typer, allowed, allowed_set, layout = reader.table, reader.typer, reader.allowed, reader.allowed_set, reader.layout
@@ -514,13 +506,14 @@ def read_files(readers: dict[str, _TableReader], todo: list[tuple[str, Path, str
     pickling for its own share and is never idle waiting. If a worker dies, or
     no process can be started, its files are read here.
     """
-    jobs = reading_jobs() if jobs is None else jobs
-    if jobs <= 1 or len(todo) < PARALLEL_MIN_FILES:
-        return [read_record_file(readers[table], file, path) for table, file, path in todo]
     global _worker_readers
 
     def here(files: list[tuple[str, Path, str]]) -> list[FileRows]:
         return [read_record_file(readers[table], file, path) for table, file, path in files]
+
+    jobs = reading_jobs() if jobs is None else jobs
+    if jobs <= 1 or len(todo) < PARALLEL_MIN_FILES:
+        return here(todo)
 
     chunks = [todo[i:i + _CHUNK_FILES] for i in range(0, len(todo), _CHUNK_FILES)]
     _worker_readers = readers
@@ -564,6 +557,7 @@ def read_files(readers: dict[str, _TableReader], todo: list[tuple[str, Path, str
     return results
 
 
+@paused_gc  # the YAML node trees of thousands of files: see perf.py
 def collect(spec: PackageSpec, only: set[str] | None = None, cache=None, jobs: int | None = None) -> Collection:
     """Load and type every record of the package; never raises on bad input.
 

@@ -6,12 +6,10 @@ these, so CSV, Parquet and SQLite always hold the same rows in the same order.
 
 from __future__ import annotations
 
-from operator import itemgetter
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .records import Row
+from .records import Row, row_columns
 from .schemas import PackageSpec, TableSpec, to_pyarrow
 
 
@@ -33,23 +31,6 @@ def to_arrow(spec: TableSpec, rows: list[Row]) -> pa.Table:
     if len(order) and pc.all(pc.equal(order, pa.array(range(len(order)), order.type))).as_py():
         return table  # already in order (record files are read sorted): the same rows, without a copy
     return table.take(order)
-
-
-def row_columns(rows: list[Row], names: list[str]) -> list:
-    """Every named field's values over the rows (a missing key is null), one pass over the rows.
-
-    Rows hold every field of their table, so one `itemgetter` per row reads them
-    all at once, several times faster than a lookup per row and field.
-    """
-    cells = [r.cells for r in rows]
-    if not cells or not names:
-        return [[] for _ in names]
-    if len(names) == 1:
-        return [[c.get(names[0]) for c in cells]]
-    try:
-        return list(zip(*map(itemgetter(*names), cells)))
-    except KeyError:  # a row without some field
-        return [[c.get(name) for c in cells] for name in names]
 
 
 def _order(table: pa.Table, names: list[str]) -> pa.Array:

@@ -10,13 +10,12 @@ file and line.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Callable
 
 import pandas as pd
 
 from ..issues import Issue, PakafgError
-from ..records import Row
+from ..records import Row, row_columns
 from ..schemas import PANDAS_DTYPES, TableSpec
 
 
@@ -178,7 +177,7 @@ def to_frame(spec: TableSpec, rows: list[Row], columns: set[str] | None = None) 
     """A DataFrame of the table's typed rows with the derived pandas dtypes (only `columns`, if given)."""
     data = {}
     fields = [f for f in spec.fields if columns is None or f["name"] in columns]
-    for f, values in zip(fields, _columns(rows, [f["name"] for f in fields])):
+    for f, values in zip(fields, row_columns(rows, [f["name"] for f in fields])):
         name, kind = f["name"], f.get("type", "string")
         if kind == "date":
             data[name] = pd.to_datetime(pd.Series(values, dtype="object"), errors="coerce").astype(PANDAS_DTYPES["date"])
@@ -187,23 +186,6 @@ def to_frame(spec: TableSpec, rows: list[Row], columns: set[str] | None = None) 
                 values = [v if _type_ok(kind, v) else None for v in values]
             data[name] = pd.Series(values, dtype=PANDAS_DTYPES[kind])
     return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
-
-
-def _columns(rows: list[Row], names: list[str]) -> list[list]:
-    """Each named field's values over the rows (None where a row lacks it), read in one pass over the rows.
-
-    Rows hold every field of their table, so one `itemgetter` call per row reads
-    them all, several times faster than one lookup per row and field. (tables.py
-    has the same helper; this module does not import it, so that the record
-    cache's code fingerprint, which covers what records.py imports, stays the same.)
-    """
-    cells = [r.cells for r in rows]
-    if len(names) > 1 and cells:
-        try:
-            return [list(column) for column in zip(*map(itemgetter(*names), cells))]
-        except KeyError:  # a row without some field
-            pass
-    return [[c.get(name) for c in cells] for name in names]
 
 
 # value types `_type_ok` accepts as they are, per field type (checked for a whole column at C speed)

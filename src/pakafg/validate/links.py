@@ -11,9 +11,8 @@ from __future__ import annotations
 import difflib
 
 from ..issues import Issue
-from ..records import Collection, Row
+from ..records import Collection, Row, row_columns
 from ..schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD
-from ..tables import row_columns
 
 LIVE = "active"
 

@@ -316,12 +316,7 @@ def _locate(row: Row, claim: Row | None, text: IndexedText, sid: str, relative: 
         needle, folded = fold(quote), text.folded
         at = folded.find(needle) if needle else -1
         if at >= 0 and folded.find(needle, at + 1) < 0:
-            start, end = text._span(at, len(needle))
-            exact = text.original[start:end]
-            cells["start"], cells["end"], cells["quote"] = start, end, exact
-            if claim is not None:
-                claim.cells["quote"] = exact
-            return None
+            return _found(row, claim, text, *text._span(at, len(needle)))
     table, rid = cells.get(LIST_KEYS_TABLE_FIELD), cells.get(LIST_KEYS_ID_FIELD)
     where = claim or row
     found = text.find_all(quote, limit=2 if given is None else 10_000)
@@ -342,12 +337,15 @@ def _locate(row: Row, claim: Row | None, text: IndexedText, sid: str, relative: 
                else "quote more words so it occurs only once")
         return _issue(where, table, "quote", "quote-ambiguous", f"quote occurs more than once in source '{sid}' (at {first} and {second})",
                       how, rid)
-    start, end = found[0]
-    exact = text.original[start:end]  # the source's own characters, however the record typed them
+    return _found(row, claim, text, *found[0])
+
+
+def _found(row: Row, claim: Row | None, text: IndexedText, start: int, end: int) -> None:
+    """Record where a citation's quote is, and publish the source's own characters, however the record typed them."""
+    exact = text.original[start:end]
     row.cells["start"], row.cells["end"], row.cells["quote"] = start, end, exact
     if claim is not None:
         claim.cells["quote"] = exact
-    return None
 
 
 def check_provenance(coll: Collection) -> list[Issue]:
