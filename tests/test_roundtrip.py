@@ -150,19 +150,26 @@ def _published(rows: list[dict], drop: set[str]) -> list[dict]:
     return [{k: v for k, v in r.items() if k not in drop} for r in rows]
 
 
+def _loaded_both_ways(spec, table: str, path: str, data) -> list[dict]:
+    """The rows of `data` written as a contributor would and as `pakafg fmt` rewrites it; both load without issues."""
+    first = contributor_yaml(data)
+    canonical, issues = format_text(spec, spec.tables[table], first, path)
+    assert canonical is not None, issues
+    loaded = []
+    for text in (first, canonical):
+        rows, issues = _load(spec, table, path, text)
+        assert not issues, [i.format() for i in issues]
+        loaded.append(rows)
+    return loaded
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(record=actors())
 def test_actor_round_trip(record):
     spec = Package.spec
     path = f"tables/actors/{record['actor_id']}.yaml"
     actors_spec, aliases_spec = spec.tables["actors"], spec.tables["actor_aliases"]
-    first = contributor_yaml(record)
-    canonical, issues = format_text(spec, actors_spec, first, path)
-    assert canonical is not None, issues
-
-    for text in (first, canonical):
-        rows, issues = _load(spec, "actors", path, text)
-        assert not issues, [i.format() for i in issues]
+    for rows in _loaded_both_ways(spec, "actors", path, record):
         (row,) = rows["actors"]
         for key in actors_spec.field_names:  # every value as written; a missing or null key is null
             expected = record.get(key, "active" if key == "status" else None)
@@ -189,12 +196,7 @@ def test_claims_numbers_and_dates_round_trip(records):
     spec = Package.spec
     path = "tables/claims/src.yaml"
     claims_spec = spec.tables["claims"]
-    first = contributor_yaml(records)
-    canonical, issues = format_text(spec, claims_spec, first, path)
-    assert canonical is not None, issues
-    for text in (first, canonical):
-        rows, issues = _load(spec, "claims", path, text)
-        assert not issues, [i.format() for i in issues]
+    for rows in _loaded_both_ways(spec, "claims", path, records):
         table = to_arrow(claims_spec, rows["claims"])
         published = {r["claim_id"]: r for r in table.to_pylist()}
         for record in records:
