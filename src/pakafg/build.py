@@ -24,19 +24,21 @@ import sys
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa
 
-from .export import EXPORTERS, PACKAGE_EXPORTERS, datapackage
+from . import incremental
+from .export import EXPORTERS, PACKAGE_EXPORTERS, datapackage, relative_path
 from .issues import InvalidPackage, PakafgError, Report
 from .perf import paused_gc
 from .release import CHANGELOG_FILE, changelog_section, check_frozen, frozen_created
-from .schemas import PackageSpec
-from .tables import compile_tables
-from .validate import validate
+from .schemas import PackageSpec, load_package_spec
+from .tables import compile_tables, published
+from .validate import validate_spec
 
 BUILD_DIR = "build"
 STAGING_PREFIX = ".staging-"
@@ -53,6 +55,7 @@ class BuildResult:
     unchanged: bool = False
     report: Report | None = None  # what validation found (warnings only: a build with errors raises)
     notes: list[str] = field(default_factory=list)
+    edited: list[str] | None = None  # an incremental build: the record files it read (None: a full build read them all)
 
 
 def source_date(root: Path) -> str | None:
@@ -70,23 +73,39 @@ def source_date(root: Path) -> str | None:
     return datetime.fromtimestamp(int(stamp), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path, created: str | None) -> list[str]:
-    """Write every format of the compiled `tables` into `staging`; return the relative paths written."""
+def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path, created: str | None,
+                  reuse: dict[str, tuple[Path, str]] | None = None, write_packages=None) -> tuple[list[str], dict[str, str]]:
+    """Write every format of the compiled `tables` into `staging`; return the relative paths written and their sha256.
+
+    An incremental build (incremental.py) passes `reuse`, relative path -> (a file of
+    the last release, its sha256), for the tables it did not change: those files are
+    copied, not written again; and `write_packages`, which writes the one-file formats
+    (SQLite) in place of `write_package`.
+    """
+    reuse = reuse or {}
     files, hashes = [], {}  # hashes: relative path -> sha256, so SHA256SUMS does not hash a file twice
-    with _beside(lambda: [exporter.write_package(spec, tables, staging) for exporter in PACKAGE_EXPORTERS]) as packages:
+    packages = write_packages or (lambda: [exporter.write_package(spec, tables, staging) for exporter in PACKAGE_EXPORTERS])
+    with _beside(packages) as written:
         for exporter in EXPORTERS:
             for name, table in tables.items():
-                path = exporter.write(name, table, staging)
+                relative = relative_path(exporter, name)
+                if relative in reuse:
+                    path = staging / relative
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(reuse[relative][0], path)
+                    hashes[relative] = reuse[relative][1]
+                else:
+                    path = exporter.write(name, table, staging)
                 if exporter.FORMAT != "csv":
                     files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes))
-    for exporter, path in zip(PACKAGE_EXPORTERS, packages.result):
+    for exporter, path in zip(PACKAGE_EXPORTERS, written.result):
         files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes))
     notes = changelog_section(spec.root, spec.version)  # release notes, once `pakafg release` wrote them
     if notes:
         (staging / CHANGELOG_FILE).write_text(notes, encoding="utf-8", newline="\n")
     datapackage.write(spec, tables, staging, files, created, hashes)
     datapackage.write_sums(staging, hashes)
-    return sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+    return sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()), hashes
 
 
 class _Beside:
@@ -225,33 +244,95 @@ def _umask() -> int:
     return mask
 
 
+def _write_and_publish(spec: PackageSpec, tables: dict[str, pa.Table], target: Path, created: str | None, notes: list[str],
+                       reuse=None, packages=None) -> tuple[list[str], dict[str, str], bool, list[str]]:
+    """Stage the release, check it against a frozen one, publish it (call under the build lock).
+
+    `packages(staging)`, if given, returns the writer of the one-file formats (see `write_release`).
+    Returns the files, their sha256 (all but SHA256SUMS), whether the release changed, and the notes.
+    """
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{spec.version}-", dir=target.parent))
+    try:
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the release from other users
+        files, hashes = write_release(spec, tables, staging, created, reuse, packages(staging) if packages else None)
+        notes = notes + check_frozen(spec.root, spec.version, staging)  # a released version's content is immutable
+        changed = publish(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return files, hashes, changed, notes
+
+
+def _rebuild(spec: PackageSpec, target: Path, fingerprint: str, created: str | None) -> tuple[BuildResult | None, list[str]]:
+    """The incremental build (incremental.py); None (and the notes of `recover`) when a full build must run."""
+    version = spec.version
+    with build_lock(target.parent):
+        notes = recover(target.parent)
+        plan = incremental.plan(spec, target, fingerprint)
+        if plan is None:
+            return None, notes
+        counts = {name: table.num_rows for name, table in plan.tables.items()}
+        if plan.unchanged:
+            notes += check_frozen(spec.root, version, target)
+            incremental.save_state(spec, plan.state, {}, changed=set())  # files only touched: their new stat keys
+            return BuildResult(path=target, version=version, row_counts=counts, files=sorted(plan.state.published),
+                               unchanged=True, report=Report([]), notes=notes, edited=[]), []
+        public = published(plan.tables)
+        working = incremental.new_working_file(spec)
+        files, hashes, changed, notes = _write_and_publish(spec, public, target, created, notes, plan.reuse,
+                                                           lambda staging: plan.write_packages(public, staging, working))
+        plan.state.published, plan.state.working = incremental.published_keys(target, hashes), working.name
+        incremental.save_state(spec, plan.state, plan.tables, plan.changed_tables)
+    return BuildResult(path=target, version=version, row_counts=counts, files=files, unchanged=not changed, report=Report([]),
+                       notes=notes, edited=plan.edited), []
+
+
 @paused_gc  # see perf.py: a third of the CPU time at 100k records
 def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
-    """Validate the package at `root` and write `build/<version>/`; raise InvalidPackage on errors."""
+    """Validate the package at `root` and write `build/<version>/`; raise InvalidPackage on errors.
+
+    After a build, a build that follows record edits checks and writes only what
+    they touch, when that is shown to give the same bytes (incremental.py);
+    otherwise, and with PAKAFG_NO_CACHE=1, every record is read and checked.
+    """
     root = Path(root)
-    validation = validate(root)
-    if not validation.valid:
-        raise InvalidPackage(validation.report.issues)
-    spec, report = validation.spec, validation.report
-    counts = {name: len(rows) for name, rows in validation.collection.rows.items()}
-    tables = compile_tables(spec, validation.collection.rows)
-    del validation  # the typed rows, most of the memory of a large build, are not needed once compiled
+    spec = load_package_spec(root)
     version = spec.version
     out_dir = Path(out) if out else root / BUILD_DIR
     target = out_dir / version
+    created = frozen_created(root, version) or source_date(root)
+    fingerprint = incremental.fingerprint(spec, target, created, changelog_section(root, version)) if incremental.enabled() else None
+    notes: list[str] = []
+    try:
+        if fingerprint is not None and target.is_dir():
+            result, notes = _rebuild(spec, target, fingerprint, created)
+            if result is not None:
+                return result
+    except OSError as exc:
+        raise PakafgError(f"could not write the release to {target}: {exc}") from exc
+    started = time.time_ns()
+    validation = validate_spec(spec)
+    if not validation.valid:
+        raise InvalidPackage(validation.report.issues)
+    report, coll = validation.report, validation.collection
+    counts = {name: len(rows) for name, rows in coll.rows.items()}
+    keep_state = fingerprint is not None and not report.issues  # an incremental build starts only from a spotless one
+    tables = compile_tables(spec, coll.rows, paths=keep_state)
+    public = published(tables)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        working = incremental.new_working_file(spec) if keep_state else None
+        state = incremental.full_build_state(spec, coll, tables, fingerprint, target, started, working) if keep_state else None
+        del validation, coll  # the typed rows, most of the memory of a large build, are not needed once compiled
         with build_lock(out_dir):
-            notes = recover(out_dir)
-            staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{version}-", dir=out_dir))
-            try:
-                os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the release from other users
-                files = write_release(spec, tables, staging, frozen_created(root, version) or source_date(root))
-                notes += check_frozen(root, version, staging)  # a released version's content is immutable
-                changed = publish(staging, target)
-            finally:
-                if staging.exists():
-                    shutil.rmtree(staging, ignore_errors=True)
+            notes += recover(out_dir)
+            packages = (lambda staging: incremental.fill_packages(spec, public, staging, working)) if state else None
+            files, hashes, changed, notes = _write_and_publish(spec, public, target, created, notes, packages=packages)
+            if state is not None:
+                state.published = incremental.published_keys(target, hashes)
+                incremental.save_state(spec, state, tables)
+            elif fingerprint is not None:
+                incremental.discard_state(spec)
     except OSError as exc:
         raise PakafgError(f"could not write the release to {target}: {exc}") from exc
     return BuildResult(path=target, version=version, row_counts=counts, files=files, unchanged=not changed, report=report,

@@ -186,10 +186,13 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
         click.echo(f"note: {note}", err=True)
     if fmt == "json":
         click.echo(json.dumps({"path": str(result.path), "version": result.version, "unchanged": result.unchanged,
-                               "tables": result.row_counts, "files": result.files, "notes": result.notes}, indent=2))
+                               "tables": result.row_counts, "files": result.files, "notes": result.notes,
+                               "edited": result.edited}, indent=2))
         return
     state = "unchanged (same bytes as before)" if result.unchanged else "written"
     click.echo(f"release {result.version} {state}: {result.path}")
+    if result.edited:
+        click.echo(f"  incremental: {len(result.edited)} edited record file(s) read and checked; the rest as the last build proved it")
     for table, n in result.row_counts.items():
         click.echo(f"  {table:<15} {n:>7} rows   csv/{table}.csv  parquet/{table}.parquet")
     for database in (f for f in result.files if f.endswith(".sqlite")):

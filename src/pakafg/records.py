@@ -97,6 +97,8 @@ class Collection:
     rows: dict[str, list[Row]]
     issues: list[Issue]
     files: dict[str, int] = field(default_factory=dict)  # path -> number of records
+    # path -> (stat key | None, sha256) of each file as read, from the record cache (incremental.py starts from these)
+    file_keys: dict[str, tuple] = field(default_factory=dict)
 
 
 def record_files(spec: PackageSpec, table: TableSpec) -> list[tuple[Path, str]]:
@@ -592,9 +594,11 @@ def collect(spec: PackageSpec, only: set[str] | None = None, cache=None, jobs: i
                 rows[row.table].append(row)
             issues.extend(result.issues)
             files[path] = result.records
+    file_keys = {}
     if cache is not None:
         cache.save(keep_unseen=only is not None)
-    return Collection(spec=spec, rows=rows, issues=issues, files=files)
+        file_keys = {path: cache.entries[path][:2] for path in files if path in cache.entries}
+    return Collection(spec=spec, rows=rows, issues=issues, files=files, file_keys=file_keys)
 
 
 def check_primary_keys(coll: Collection) -> list[Issue]:

@@ -14,4 +14,11 @@ from . import csv, datapackage, parquet, sqlite
 EXPORTERS = (csv, parquet)
 PACKAGE_EXPORTERS = (sqlite,)
 
-__all__ = ["EXPORTERS", "PACKAGE_EXPORTERS", "csv", "datapackage", "parquet", "sqlite"]
+
+
+def relative_path(exporter, name: str) -> str:
+    """Where a per-table exporter writes table `name` inside a release (`exporter.write` returns the same path)."""
+    return f"{exporter.FOLDER}/{name}.{exporter.FORMAT}"
+
+
+__all__ = ["EXPORTERS", "PACKAGE_EXPORTERS", "csv", "datapackage", "parquet", "relative_path", "sqlite"]

@@ -29,9 +29,12 @@ def sha256_file(path: Path) -> str:
 
 
 def file_entry(path: Path, out: Path, fmt: str, mediatype: str, hashes: dict[str, str] | None = None) -> dict:
-    """The file's path, format, size and sha256; the digest is also kept in `hashes` (path -> hex) for `write_sums`."""
+    """The file's path, format, size and sha256; the digest is also kept in `hashes` (path -> hex) for `write_sums`.
+
+    A digest already in `hashes` is taken as the file's (a file an incremental build copied from the last release).
+    """
     relative = path.relative_to(out).as_posix()
-    digest = sha256_file(path)
+    digest = (hashes or {}).get(relative) or sha256_file(path)
     if hashes is not None:
         hashes[relative] = digest
     return {
@@ -97,13 +100,15 @@ def write(spec: PackageSpec, tables, out: Path, files: list[dict], created: str 
 
 
 def write_sums(out: Path, hashes: dict[str, str] | None = None) -> Path:
-    """`SHA256SUMS` of every file in the release, sorted by path (digests already in `hashes` are not computed again)."""
-    hashes = hashes or {}
+    """`SHA256SUMS` of every file in the release, sorted by path (digests already in `hashes` are not computed again;
+    the others are added to it)."""
+    hashes = {} if hashes is None else hashes
     lines = []
     for p in sorted(out.rglob("*")):
         if p.is_file() and p.name != SUMS_FILE:
             relative = p.relative_to(out).as_posix()
-            lines.append(f"{hashes.get(relative) or sha256_file(p)}  {relative}")
+            hashes[relative] = hashes.get(relative) or sha256_file(p)
+            lines.append(f"{hashes[relative]}  {relative}")
     path = out / SUMS_FILE
     path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
     return path

@@ -69,7 +69,12 @@ def validate(root: str | Path = ".", cache: bool = True) -> Validation:
     again (see cache.py: content hashes, invalidated by any schema or code change);
     every whole-table check still runs on all rows.
     """
-    spec = load_package_spec(root)
+    return validate_spec(load_package_spec(root), cache)
+
+
+@paused_gc
+def validate_spec(spec: PackageSpec, cache: bool = True) -> Validation:
+    """`validate` of a package whose metadata and schemas are already loaded."""
     record_cache = None
     if cache and os.environ.get("PAKAFG_NO_CACHE", "") in ("", "0"):
         from ..cache import RecordCache

@@ -348,9 +348,12 @@ def _found(row: Row, claim: Row | None, text: IndexedText, start: int, end: int)
         claim.cells["quote"] = exact
 
 
-def check_provenance(coll: Collection) -> list[Issue]:
-    """Hashes, quotes, offsets, coverage and numbers; fills in citation offsets."""
-    texts, issues = load_source_texts(coll)
+def locate_quotes(coll: Collection, texts: dict[str, IndexedText], issues: list[Issue]) -> tuple[set[str], set[tuple[str, str]]]:
+    """Find every citation's quote in its source (appending to `issues`); return the sources and records cited.
+
+    Each citation needs only its own row, its claim and its source's text, so an
+    incremental build (incremental.py) runs this on the rows of the edited files alone.
+    """
     files = {r.cells.get("source_id"): r.cells.get("file") for r in coll.rows["sources"]}
     cited_sources: set[str] = set()
     cited_records: set[tuple[str, str]] = set()
@@ -364,6 +367,13 @@ def check_provenance(coll: Collection) -> list[Issue]:
         issue = _locate(row, claim, text, sid, files.get(sid))
         if issue:
             issues.append(issue)
+    return cited_sources, cited_records
+
+
+def check_provenance(coll: Collection) -> list[Issue]:
+    """Hashes, quotes, offsets, coverage and numbers; fills in citation offsets."""
+    texts, issues = load_source_texts(coll)
+    cited_sources, cited_records = locate_quotes(coll, texts, issues)
     for table in CITED_TABLES:
         key = coll.spec.tables[table].primary_key[0]
         for row in coll.rows[table]:

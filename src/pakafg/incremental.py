@@ -1,0 +1,480 @@
+"""Incremental rebuild: after one build, a build that follows record edits redoes only what they touch.
+
+A full build at 100k records spends seconds on work that depends on every row
+(keys, links, coverage, the exports). After an edit that changes no key,
+reference or status (the usual correction of a summary, a date, a number or a
+quote), those results are known: the last build proved them, and the edited
+rows hold the same keys and references as before. So a rebuild:
+
+1. finds the edited record files (stat keys, then content hashes, as git does);
+2. reads them, and runs every check that depends on a row alone on their rows
+   (reading and typing, formula-like text, quotes and numbers against the
+   archived texts, the pandera cross-field rules);
+3. checks that their rows keep every column a whole-table check reads (keys,
+   foreign keys, citations, `status`, each source's archived text) and that no
+   primary key is used twice;
+4. patches the last build's Arrow tables (each row knows its record file),
+   writes the changed tables' CSV and Parquet, copies the others from the last
+   release, updates the SQLite database row by row (export/sqlite.py), and
+   publishes atomically as a full build does.
+
+The result is byte-identical to a full build of the same inputs (tests/test_incremental.py
+compares every file). Whenever that cannot be shown cheaply, the full build
+runs instead and reports exactly as always: any issue at all (a warning
+included), a file added, removed or renamed, an archived text changed, a key,
+reference or status changed, a changed schema, code, library, `datapackage.yaml`,
+release notes or frozen manifest, or a release folder touched since (its files'
+stat keys). `PAKAFG_NO_CACHE=1` turns it off with the record cache.
+
+The state lives in `.pakafg-cache/build/` (local, never committed): `state.pickle`
+(plain data, read with the cache's restricted unpickler), one Arrow file per
+table and the SQLite database as filled before `VACUUM INTO`. It is bound to
+the files on this disk (inode and change time), so a state copied from elsewhere
+never matches, and it is replaced atomically after each build that publishes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import stat
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import __version__
+from .cache import CACHE_DIR, RACY_SECONDS, _SafeUnpickler, _stat_key, fingerprint as cache_fingerprint
+from .export import EXPORTERS, relative_path, sqlite
+from .export.datapackage import SUMS_FILE
+from .load import folder_issues
+from .records import Collection, Row, _child_layout, _TableReader, _Typer, read_record_file, record_files
+from .release import manifest_path
+from .schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec
+from .tables import PATH_COLUMN, _order, sort_rows, to_arrow
+from .validate.formulas import check_formula_text
+from .validate.frame import check_frame
+from .validate.provenance import _safe_source_path, check_numbers, load_source_texts, locate_quotes, sources_base
+
+STATE_DIR = "build"
+STATE_FILE = "state.pickle"
+FORMAT = 1
+_CODE_DIR = Path(__file__).resolve().parent
+# besides keys, foreign keys and `status`: what every citation of a source depends on (validate/provenance.py)
+_CONTEXT_FIELDS = {"sources": ("file", "sha256")}
+
+
+def enabled() -> bool:
+    """Off with the record cache (`PAKAFG_NO_CACHE=1`): both trust files on disk to be what they were."""
+    return os.environ.get("PAKAFG_NO_CACHE", "") in ("", "0")
+
+
+def state_dir(spec: PackageSpec) -> Path:
+    return spec.root / CACHE_DIR / STATE_DIR
+
+
+def fingerprint(spec: PackageSpec, target: Path, created: str | None, notes: str | None) -> str:
+    """Everything a release depends on besides the record files and archived texts."""
+    versions = "; ".join(f"{name} {_version(name)}" for name in ("pandas", "pandera", "pyarrow", "numpy"))
+    h = hashlib.sha256(f"incremental {FORMAT}; pakafg {__version__}; {versions}; sqlite {sqlite.sqlite3.sqlite_version}; "
+                       f"{cache_fingerprint(spec)}; {os.path.abspath(target)}; {created}".encode())
+    for path in sorted(_CODE_DIR.rglob("*.py")):  # every module: checks and exports included
+        h.update(b"\0" + path.relative_to(_CODE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    h.update(b"\0notes\0" + (notes or "").encode())
+    manifest = manifest_path(spec.root, spec.version)
+    h.update(b"\0manifest\0" + (manifest.read_bytes() if manifest.is_file() else b""))
+    return h.hexdigest()
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def _key_unless_racy(st: os.stat_result, since_ns: int) -> tuple | None:
+    """The stat key, or None if the file changed too close to `since_ns` to trust it (hashed next time)."""
+    if max(st.st_mtime_ns, st.st_ctime_ns) >= since_ns - int(RACY_SECONDS * 1e9):
+        return None
+    return _stat_key(st)
+
+
+# --- the state ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class State:
+    """What the last published build was made of (all plain data but `tables`)."""
+
+    fingerprint: str
+    target: str
+    files: dict[str, tuple]  # record file -> (stat key | None, sha256 of the bytes read)
+    table_files: dict[str, list[str]]  # record table -> its record files, in reading order
+    folders: dict[str, tuple | None]  # record folder -> stat key | None
+    texts: dict[str, tuple]  # archived text (as a source names it) -> (its real path, stat key | None, recorded sha256 | None)
+    published: dict[str, tuple]  # release file -> (stat key, sha256)
+    arrow: dict[str, str]  # table -> its Arrow file in the state folder
+    working: str  # the SQLite database before VACUUM INTO, in the state folder
+    tables: dict[str, pa.Table] = field(default_factory=dict, repr=False)
+
+    _PLAIN = ("fingerprint", "target", "files", "table_files", "folders", "texts", "published", "arrow", "working")
+
+    def plain(self) -> dict:
+        return {"format": FORMAT, **{name: getattr(self, name) for name in self._PLAIN}}
+
+
+def load_state(spec: PackageSpec) -> State | None:
+    """The saved state, with its tables memory-mapped; None if missing, foreign or unreadable."""
+    folder = state_dir(spec)
+    try:
+        with open(folder / STATE_FILE, "rb") as fh:
+            data = _SafeUnpickler(io.BufferedReader(fh)).load()
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return None
+        state = State(**{name: data[name] for name in State._PLAIN})
+        for name, file in state.arrow.items():
+            with pa.memory_map(str(folder / file)) as source:
+                state.tables[name] = pa.ipc.open_file(source).read_all()
+        return state
+    except Exception:  # noqa: BLE001 - a corrupt or foreign state only means a full build
+        return None
+
+
+def _unique_name(folder: Path, prefix: str, suffix: str) -> str:
+    fd, path = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
+    os.close(fd)
+    return os.path.basename(path)
+
+
+def new_working_file(spec: PackageSpec) -> Path:
+    """A fresh path in the state folder for the next SQLite working database."""
+    folder = state_dir(spec)
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder.parent / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# created by pakafg: the record cache is local, never commit it\n*\n", encoding="utf-8")
+    return folder / _unique_name(folder, "working-", ".sqlite")
+
+
+def save_state(spec: PackageSpec, state: State, tables: dict[str, pa.Table], changed: set[str] | None = None) -> None:
+    """Write the changed tables (all if `changed` is None) and then `state.pickle` atomically; drop stale files.
+
+    Never raises: a state that cannot be written only costs the next build its speed.
+    """
+    import pickle
+
+    folder = state_dir(spec)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, table in tables.items():
+            if changed is not None and name not in changed and name in state.arrow:
+                continue
+            file = _unique_name(folder, f"{name}-", ".arrow")
+            with pa.OSFile(str(folder / file), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            state.arrow[name] = file
+        fd, tmp = tempfile.mkstemp(prefix=".state-", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(state.plain(), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / STATE_FILE)
+    except Exception:  # noqa: BLE001 - see docstring
+        discard_state(spec)  # never leave a state that may not match the release
+        return
+    keep = {STATE_FILE, state.working, *state.arrow.values()}
+    for entry in os.listdir(folder):  # the tables and database of earlier builds
+        if entry not in keep:
+            with contextlib.suppress(OSError):
+                os.unlink(folder / entry)
+
+
+def discard_state(spec: PackageSpec) -> None:
+    """Forget the last build (the next one is a full build)."""
+    with contextlib.suppress(OSError):
+        (state_dir(spec) / STATE_FILE).unlink()
+
+
+def published_keys(target: Path, hashes: dict[str, str]) -> dict[str, tuple]:
+    """Stat key and sha256 of every file of the release just published (`hashes`: all but SHA256SUMS)."""
+    keys = {relative: (_stat_key(os.lstat(target / relative)), digest) for relative, digest in hashes.items()}
+    sums = target / SUMS_FILE
+    keys[SUMS_FILE] = (_stat_key(os.lstat(sums)), hashlib.sha256(sums.read_bytes()).hexdigest())
+    return keys
+
+
+def text_keys(spec: PackageSpec, sources: pa.Table, since_ns: int) -> dict[str, tuple]:
+    """(stat key | None, recorded sha256) of every source's archived text, as provenance.py reads it.
+
+    A valid build checked each text against its recorded `sha256`, so that is the
+    digest of the bytes it read, whatever happened to the file since.
+    """
+    keys = {}
+    base, resolved_dirs = sources_base(spec.root), {}
+    for relative, digest in zip(sources.column("file").to_pylist(), sources.column("sha256").to_pylist()):
+        found = _safe_source_path(spec.root, relative, base, resolved_dirs) if relative is not None else None
+        if found is not None:
+            real, info = found
+            if info is None:  # a symlink: its key is that of the file it leads to
+                info = os.stat(real)
+            keys[os.path.join(spec.root, relative)] = (real, _key_unless_racy(info, since_ns), digest)
+    return keys
+
+
+def folder_keys(spec: PackageSpec, since_ns: int) -> dict[str, tuple | None]:
+    return {t.directory: _key_unless_racy(os.lstat(spec.root / t.directory), since_ns)
+            for t in spec.record_tables() if (spec.root / t.directory).is_dir()}
+
+
+def full_build_state(spec: PackageSpec, coll: Collection, tables: dict[str, pa.Table], fingerprint_: str, target: Path,
+                     started_ns: int, working: Path) -> State | None:
+    """The state of a full build, from what it read; None if some file was not read through the record cache."""
+    if set(coll.file_keys) != set(coll.files):
+        return None
+    table_files = {t.name: [] for t in spec.record_tables()}
+    folders = {f"{t.directory}/": t.name for t in spec.record_tables()}
+    for path in coll.files:  # in reading order; a file added while the build ran changed its folder's stat key
+        table_files[folders[path[:path.rindex("/") + 1]]].append(path)
+    return State(fingerprint=fingerprint_, target=os.path.abspath(target), files=dict(coll.file_keys), table_files=table_files,
+                 folders=folder_keys(spec, started_ns), texts=text_keys(spec, tables["sources"], started_ns), published={},
+                 arrow={}, working=working.name)
+
+
+# --- the rebuild ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """A rebuild that was shown to give the full build's result: the tables to publish and how to write them."""
+
+    spec: PackageSpec
+    state: State
+    tables: dict[str, pa.Table]  # with PATH_COLUMN
+    changed_tables: set[str]
+    positions: dict[str, pa.Array]  # table -> rows to update in the SQLite database (None entries: refill it)
+    reuse: dict[str, tuple[Path, str]]  # release file -> (file of the last release, sha256)
+    unchanged: bool = False
+    edited: list[str] = field(default_factory=list)  # the record files read again
+
+    def write_packages(self, public: dict[str, pa.Table], staging: Path, working_out: Path):
+        """The SQLite writer for `write_release`: update the last database, or fill a new one if that is not possible."""
+        working = state_dir(self.spec) / self.state.working
+        updatable = all(p is not None for p in self.positions.values())
+
+        def write():
+            path = sqlite.update_package(self.spec, public, staging, working, self.positions, working_out) if updatable else None
+            return [path or sqlite.write_package(self.spec, public, staging, working=working_out)]
+        return write
+
+
+def fill_packages(spec: PackageSpec, public: dict[str, pa.Table], staging: Path, working_out: Path):
+    """The SQLite writer of a full build that saves its state: the database, and its copy before VACUUM INTO."""
+    return lambda: [sqlite.write_package(spec, public, staging, working=working_out)]
+
+
+def _changed_files(spec: PackageSpec, state: State) -> tuple[list[tuple[str, str, os.stat_result]], dict] | None:
+    """(table, path, stat) of every record file whose bytes differ from the last build, and refreshed keys of
+    files only touched; None if a record file or folder entry was added, removed or renamed."""
+    root = str(spec.root) + os.sep
+    changed, refreshed = [], {}
+    now = time.time_ns()
+    for table in spec.record_tables():
+        folder = spec.root / table.directory
+        paths = state.table_files.get(table.name, [])
+        try:
+            key = _stat_key(os.lstat(folder))
+        except OSError:
+            if paths:
+                return None
+            continue
+        if key != state.folders.get(table.directory):  # entries may have changed: list the folder as a full build would
+            if folder_issues(folder, table.directory, other_files_ok=table.name == "sources"):
+                return None
+            if [path for _, path in record_files(spec, table)] != paths:
+                return None
+        for path in paths:
+            try:
+                st = os.lstat(root + path)
+            except OSError:
+                return None
+            stored, digest = state.files[path]
+            if stored is not None and _stat_key(st) == stored:
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            with open(root + path, "rb") as fh:
+                data = fh.read()
+            if hashlib.sha256(data).hexdigest() == digest:
+                refreshed[path] = (_key_unless_racy(st, now), digest)
+            else:
+                changed.append((table.name, path, st))
+    return changed, refreshed
+
+
+def _texts_unchanged(state: State) -> bool:
+    """Every archived text is as the last build read it (its stat key, else its recorded sha256)."""
+    now = time.time_ns()
+    for path, (real, key, digest) in state.texts.items():
+        try:
+            st = os.stat(path)  # through a symlink, as the build read it
+            if key is not None and _stat_key(st) == key:
+                continue
+            if digest is None or os.path.realpath(path) != real:
+                return False
+            with open(real, "rb") as fh:
+                if hashlib.sha256(fh.read()).hexdigest() != digest:
+                    return False
+            state.texts[path] = (real, _key_unless_racy(st, now), digest)
+        except OSError:
+            return False
+    return True
+
+
+def _release_intact(state: State, target: Path) -> bool:
+    """Every file of the last release is still the one the state describes (none rewritten or removed)."""
+    try:
+        if os.path.abspath(target) != state.target or not state.published:
+            return False
+        return all(_stat_key(os.lstat(target / relative)) == key for relative, (key, _) in state.published.items())
+    except OSError:
+        return False
+
+
+def _read(spec: PackageSpec, changed: list[tuple[str, str, os.stat_result]]) -> tuple[dict[str, list[Row]], dict] | None:
+    """Rows of the changed files by table, and their new (stat key, digest); None if reading found any issue."""
+    rows: dict[str, list[Row]] = {name: [] for name in spec.tables}
+    keys = {}
+    now = time.time_ns()
+    readers: dict[str, _TableReader] = {}
+    for name, path, st in changed:
+        table = spec.tables[name]
+        if name not in readers:
+            readers[name] = _TableReader(table, _Typer(table), spec.record_keys(name), _child_layout(spec, table))
+        result = read_record_file(readers[name], spec.root / path, path)
+        if result.issues or result.digest is None:
+            return None
+        for row in result.rows:
+            rows[row.table].append(row)
+        keys[path] = (_key_unless_racy(st, now), result.digest)
+    return rows, keys
+
+
+def _source_context(spec: PackageSpec, state: State, rows: dict[str, list[Row]]) -> list[Row]:
+    """The unchanged sources cited by the changed rows, as rows (their text is what the quotes are checked against)."""
+    cited = {r.cells.get("source_id") for name in ("claims", "citations") for r in rows.get(name, [])}
+    cited -= {r.cells.get("source_id") for r in rows.get("sources", [])}
+    cited.discard(None)
+    if not cited:
+        return []
+    sources = state.tables["sources"]
+    found = sources.filter(pc.is_in(sources["source_id"], value_set=pa.array(sorted(cited), pa.string())))
+    return [Row("sources", cells.pop(PATH_COLUMN), 0, cells) for cells in found.to_pylist()]
+
+
+def _row_checks(spec: PackageSpec, state: State, rows: dict[str, list[Row]]) -> bool:
+    """Every check that depends on a row alone, on the changed rows: True if none finds anything.
+
+    Fills in citation offsets and each quote's source characters, as a full validation does.
+    """
+    coll = Collection(spec=spec, rows=rows, issues=[])
+    if check_formula_text(coll):
+        return False
+    context = _source_context(spec, state, rows)
+    with_context = Collection(spec=spec, rows={**rows, "sources": rows["sources"] + context}, issues=[])
+    texts, issues = load_source_texts(with_context)
+    locate_quotes(with_context, texts, issues)  # adds each claim's quote to `citations` (the same list as rows["citations"])
+    if issues or check_numbers(coll):
+        return False
+    return not any(check_frame(table, rows[name]) for name, table in spec.tables.items() if rows[name])
+
+
+def _structural(spec: PackageSpec, table: TableSpec) -> list[str]:
+    """The columns whole-table checks read: keys, foreign keys, the cited record, status, a source's text."""
+    names = [*table.primary_key, *(f for fk in table.foreign_keys for f in fk["fields"])]
+    names += [n for n in (LIST_KEYS_TABLE_FIELD, LIST_KEYS_ID_FIELD, "status", *_CONTEXT_FIELDS.get(table.name, ()))
+              if n in table.field_names]
+    return [n for n in dict.fromkeys(names) if n != "start"]  # a citation's offset is computed from its quote
+
+
+def _same_rows(a: pa.Table, b: pa.Table) -> bool:
+    """The same rows, whatever their order."""
+    if a.num_rows != b.num_rows:
+        return False
+    return a.take(_order(a, a.column_names)).equals(b.take(_order(b, b.column_names)))
+
+
+def _keys_unique(table: TableSpec, patched: pa.Table) -> bool:
+    """No primary key twice and none null (rows sorted by it): then the order of the rows is the full build's."""
+    names = table.primary_key or table.field_names
+    n = patched.num_rows
+    if n < 2:
+        return True
+    same = None
+    for name in names:
+        column = patched.column(name)
+        if column.null_count:
+            return False
+        equal = pc.equal(column.slice(0, n - 1), column.slice(1))
+        same = equal if same is None else pc.and_(same, equal)
+    return not pc.any(same).as_py()
+
+
+def _patch(spec: PackageSpec, state: State, rows: dict[str, list[Row]], paths: set[str]) -> Plan | None:
+    """The tables with the changed files' rows replaced; None unless only row-local columns changed."""
+    files = pa.array(sorted(paths), pa.string())
+    tables, positions, changed = {}, {}, set()
+    for name, table in spec.tables.items():
+        old = state.tables[name]
+        mask = pc.is_in(old[PATH_COLUMN], value_set=files)
+        if not rows[name] and not pc.any(mask).as_py():
+            tables[name] = old
+            continue
+        new = to_arrow(table, rows[name], paths=True)
+        columns = _structural(spec, table)
+        if not _same_rows(old.filter(mask).select(columns), new.select(columns)):
+            return None
+        patched = sort_rows(table, pa.concat_tables([old.filter(pc.invert(mask)), new]).combine_chunks())
+        if not _keys_unique(table, patched):
+            return None
+        moved = pc.is_in(patched[PATH_COLUMN], value_set=files)  # rows of other files keep their place: update these
+        same_place = patched.num_rows == old.num_rows and pc.all(pc.or_(moved, pc.equal(patched[PATH_COLUMN], old[PATH_COLUMN]))).as_py()
+        positions[name] = pc.indices_nonzero(moved) if same_place else None
+        tables[name] = patched
+        changed.add(name)
+    return Plan(spec, state, tables, changed, positions, {})
+
+
+def plan(spec: PackageSpec, target: Path, fingerprint_: str) -> Plan | None:
+    """A rebuild of `target` from the saved state, or None: then a full build must run. Call it under the build lock."""
+    state = load_state(spec)
+    if state is None or state.fingerprint != fingerprint_ or not _release_intact(state, target):
+        return None
+    found = _changed_files(spec, state)
+    if found is None or not _texts_unchanged(state):
+        return None
+    changed, refreshed = found
+    state.files.update(refreshed)
+    if not changed:
+        return Plan(spec, state, state.tables, set(), {}, {}, unchanged=True)
+    read = _read(spec, changed)
+    if read is None:
+        return None
+    rows, keys = read
+    if not _row_checks(spec, state, rows):
+        return None
+    result = _patch(spec, state, rows, set(keys))
+    if result is None:
+        return None
+    state.files.update(keys)
+    result.edited = sorted(keys)
+    if rows["sources"]:  # an edited source record: its text's key (its path is structural, so unchanged)
+        state.texts.update(text_keys(spec, to_arrow(spec.tables["sources"], rows["sources"]), time.time_ns()))
+    result.reuse = {relative_path(exporter, name): (target / relative_path(exporter, name),
+                                                    state.published[relative_path(exporter, name)][1])
+                    for exporter in EXPORTERS for name in spec.tables if name not in result.changed_tables}
+    return result
