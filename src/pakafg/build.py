@@ -32,7 +32,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from . import incremental
-from .export import EXPORTERS, PACKAGE_EXPORTERS, datapackage, relative_path
+from .export import EXPORTERS, PACKAGE_EXPORTERS, datapackage
 from .issues import InvalidPackage, PakafgError, Report
 from .perf import paused_gc
 from .release import CHANGELOG_FILE, changelog_section, check_frozen, frozen_created
@@ -74,28 +74,26 @@ def source_date(root: Path) -> str | None:
 
 
 def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path, created: str | None,
-                  reuse: dict[str, tuple[Path, str]] | None = None, write_packages=None) -> tuple[list[str], dict[str, str]]:
+                  writer: incremental.Writer | None = None) -> tuple[list[str], dict[str, str]]:
     """Write every format of the compiled `tables` into `staging`; return the relative paths written and their sha256.
 
-    An incremental build (incremental.py) passes `reuse`, relative path -> (a file of
-    the last release, its sha256), for the tables it did not change: those files are
-    copied, not written again; and `write_packages`, which writes the one-file formats
-    (SQLite) in place of `write_package`.
+    A build that keeps a state for the next rebuild passes a `writer` (incremental.py),
+    which writes files in place of the exporters (the same bytes) and notes what the
+    next rebuild needs.
     """
-    reuse = reuse or {}
     files, hashes = [], {}  # hashes: relative path -> sha256, so SHA256SUMS does not hash a file twice
-    packages = write_packages or (lambda: [exporter.write_package(spec, tables, staging) for exporter in PACKAGE_EXPORTERS])
+    packages = writer.packages(tables, staging) if writer else (
+        lambda: [exporter.write_package(spec, tables, staging) for exporter in PACKAGE_EXPORTERS])
     with _beside(packages) as written:
         for exporter in EXPORTERS:
             for name, table in tables.items():
-                relative = relative_path(exporter, name)
-                if relative in reuse:
-                    path = staging / relative
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(reuse[relative][0], path)
-                    hashes[relative] = reuse[relative][1]
-                else:
+                made = writer.file(exporter, name, table, staging) if writer else None
+                if made is None:
                     path = exporter.write(name, table, staging)
+                else:
+                    path, digest = made
+                    if digest:
+                        hashes[path.relative_to(staging).as_posix()] = digest
                 if exporter.FORMAT != "csv":
                     files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes))
     for exporter, path in zip(PACKAGE_EXPORTERS, written.result):
@@ -245,16 +243,15 @@ def _umask() -> int:
 
 
 def _write_and_publish(spec: PackageSpec, tables: dict[str, pa.Table], target: Path, created: str | None, notes: list[str],
-                       reuse=None, packages=None) -> tuple[list[str], dict[str, str], bool, list[str]]:
+                       writer: incremental.Writer | None = None) -> tuple[list[str], dict[str, str], bool, list[str]]:
     """Stage the release, check it against a frozen one, publish it (call under the build lock).
 
-    `packages(staging)`, if given, returns the writer of the one-file formats (see `write_release`).
     Returns the files, their sha256 (all but SHA256SUMS), whether the release changed, and the notes.
     """
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{spec.version}-", dir=target.parent))
     try:
         os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the release from other users
-        files, hashes = write_release(spec, tables, staging, created, reuse, packages(staging) if packages else None)
+        files, hashes = write_release(spec, tables, staging, created, writer)
         notes = notes + check_frozen(spec.root, spec.version, staging)  # a released version's content is immutable
         changed = publish(staging, target)
     finally:
@@ -277,11 +274,10 @@ def _rebuild(spec: PackageSpec, target: Path, fingerprint: str, created: str | N
             incremental.save_state(spec, plan.state, {}, changed=set())  # files only touched: their new stat keys
             return BuildResult(path=target, version=version, row_counts=counts, files=sorted(plan.state.published),
                                unchanged=True, report=Report([]), notes=notes, edited=[]), []
-        public = published(plan.tables)
-        working = incremental.new_working_file(spec)
-        files, hashes, changed, notes = _write_and_publish(spec, public, target, created, notes, plan.reuse,
-                                                           lambda staging: plan.write_packages(public, staging, working))
-        plan.state.published, plan.state.working = incremental.published_keys(target, hashes), working.name
+        writer = incremental.Writer(spec, incremental.new_working_file(spec), plan, target)
+        files, hashes, changed, notes = _write_and_publish(spec, published(plan.tables), target, created, notes, writer)
+        plan.state.published, plan.state.working = incremental.published_keys(target, hashes), writer.working_out.name
+        plan.state.csv_ends.update(writer.csv_ends)
         incremental.save_state(spec, plan.state, plan.tables, plan.changed_tables)
     return BuildResult(path=target, version=version, row_counts=counts, files=files, unchanged=not changed, report=Report([]),
                        notes=notes, edited=plan.edited), []
@@ -326,10 +322,10 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
         del validation, coll  # the typed rows, most of the memory of a large build, are not needed once compiled
         with build_lock(out_dir):
             notes += recover(out_dir)
-            packages = (lambda staging: incremental.fill_packages(spec, public, staging, working)) if state else None
-            files, hashes, changed, notes = _write_and_publish(spec, public, target, created, notes, packages=packages)
+            writer = incremental.Writer(spec, working) if state else None
+            files, hashes, changed, notes = _write_and_publish(spec, public, target, created, notes, writer)
             if state is not None:
-                state.published = incremental.published_keys(target, hashes)
+                state.published, state.csv_ends = incremental.published_keys(target, hashes), writer.csv_ends
                 incremental.save_state(spec, state, tables)
             elif fingerprint is not None:
                 incremental.discard_state(spec)

@@ -39,6 +39,7 @@ import contextlib
 import hashlib
 import io
 import os
+import shutil
 import stat
 import tempfile
 import time
@@ -46,12 +47,13 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__
 from .cache import CACHE_DIR, RACY_SECONDS, _SafeUnpickler, _stat_key, fingerprint as cache_fingerprint
-from .export import EXPORTERS, relative_path, sqlite
+from .export import csv, relative_path, sqlite
 from .export.datapackage import SUMS_FILE
 from .load import folder_issues
 from .records import Collection, Row, _child_layout, _TableReader, _Typer, read_record_file, record_files
@@ -122,9 +124,10 @@ class State:
     published: dict[str, tuple]  # release file -> (stat key, sha256)
     arrow: dict[str, str]  # table -> its Arrow file in the state folder
     working: str  # the SQLite database before VACUUM INTO, in the state folder
+    csv_ends: dict[str, bytes]  # table -> where each row of its CSV file ends (int64 offsets)
     tables: dict[str, pa.Table] = field(default_factory=dict, repr=False)
 
-    _PLAIN = ("fingerprint", "target", "files", "table_files", "folders", "texts", "published", "arrow", "working")
+    _PLAIN = ("fingerprint", "target", "files", "table_files", "folders", "texts", "published", "arrow", "working", "csv_ends")
 
     def plain(self) -> dict:
         return {"format": FORMAT, **{name: getattr(self, name) for name in self._PLAIN}}
@@ -242,7 +245,7 @@ def full_build_state(spec: PackageSpec, coll: Collection, tables: dict[str, pa.T
         table_files[folders[path[:path.rindex("/") + 1]]].append(path)
     return State(fingerprint=fingerprint_, target=os.path.abspath(target), files=dict(coll.file_keys), table_files=table_files,
                  folders=folder_keys(spec, started_ns), texts=text_keys(spec, tables["sources"], started_ns), published={},
-                 arrow={}, working=working.name)
+                 arrow={}, working=working.name, csv_ends={})
 
 
 # --- the rebuild ---------------------------------------------------------------------------------------------------
@@ -250,31 +253,68 @@ def full_build_state(spec: PackageSpec, coll: Collection, tables: dict[str, pa.T
 
 @dataclass
 class Plan:
-    """A rebuild that was shown to give the full build's result: the tables to publish and how to write them."""
+    """A rebuild that was shown to give the full build's result: the tables to publish and where they changed."""
 
     spec: PackageSpec
     state: State
     tables: dict[str, pa.Table]  # with PATH_COLUMN
     changed_tables: set[str]
-    positions: dict[str, pa.Array]  # table -> rows to update in the SQLite database (None entries: refill it)
-    reuse: dict[str, tuple[Path, str]]  # release file -> (file of the last release, sha256)
+    positions: dict[str, pa.Array | None]  # changed table -> its rows from edited files (None: rows moved, rewrite it)
     unchanged: bool = False
     edited: list[str] = field(default_factory=list)  # the record files read again
 
-    def write_packages(self, public: dict[str, pa.Table], staging: Path, working_out: Path):
-        """The SQLite writer for `write_release`: update the last database, or fill a new one if that is not possible."""
-        working = state_dir(self.spec) / self.state.working
-        updatable = all(p is not None for p in self.positions.values())
+
+class Writer:
+    """How a build that keeps a state writes its release (`build.write_release`'s `writer`).
+
+    In a full build it only notes what the next rebuild needs: each CSV row's end
+    offset and the SQLite database before VACUUM INTO (to `working_out`). In a
+    rebuild (`plan` given) it copies the unchanged tables' files from the last
+    release (`target`), replaces only the edited rows in the changed CSV files
+    (export/csv.py `splice`) and updates those rows in the SQLite database
+    (export/sqlite.py `update_package`); each gives the bytes a full build writes.
+    """
+
+    def __init__(self, spec: PackageSpec, working_out: Path, plan: Plan | None = None, target: Path | None = None):
+        self.spec, self.working_out, self.plan, self.target = spec, working_out, plan, target
+        self.csv_ends: dict[str, bytes] = {}
+
+    def file(self, exporter, name: str, table: pa.Table, staging: Path) -> tuple[Path, str | None] | None:
+        """Write one table's file of one format; (path, its sha256 if known) or None for the exporter's own `write`."""
+        plan, relative = self.plan, relative_path(exporter, name)
+        if plan is not None and name not in plan.changed_tables:
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.target / relative, path)
+            return path, plan.state.published[relative][1]
+        if exporter is not csv:
+            return None
+        ends: list = []
+        previous = plan.state.csv_ends.get(name) if plan is not None else None
+        positions = plan.positions.get(name) if plan is not None else None
+        path = None
+        if previous is not None and positions is not None:
+            try:
+                path = csv.splice(name, table, positions.to_numpy(), self.target / relative, np.frombuffer(previous, np.int64),
+                                  staging, ends)
+            except ValueError:  # the last release's file is not the one the state describes
+                ends = []
+        if path is None:
+            path = csv.write(name, table, staging, ends)
+        self.csv_ends[name] = ends[0].tobytes()
+        return path, None
+
+    def packages(self, tables: dict[str, pa.Table], staging: Path):
+        """The writer of the one-file formats: update the last SQLite database, or fill a new one."""
+        plan = self.plan
 
         def write():
-            path = sqlite.update_package(self.spec, public, staging, working, self.positions, working_out) if updatable else None
-            return [path or sqlite.write_package(self.spec, public, staging, working=working_out)]
+            path = None
+            if plan is not None and all(p is not None for p in plan.positions.values()):
+                path = sqlite.update_package(self.spec, tables, staging, state_dir(self.spec) / plan.state.working,
+                                             plan.positions, self.working_out)
+            return [path or sqlite.write_package(self.spec, tables, staging, working=self.working_out)]
         return write
-
-
-def fill_packages(spec: PackageSpec, public: dict[str, pa.Table], staging: Path, working_out: Path):
-    """The SQLite writer of a full build that saves its state: the database, and its copy before VACUUM INTO."""
-    return lambda: [sqlite.write_package(spec, public, staging, working=working_out)]
 
 
 def _changed_files(spec: PackageSpec, state: State) -> tuple[list[tuple[str, str, os.stat_result]], dict] | None:
@@ -446,7 +486,7 @@ def _patch(spec: PackageSpec, state: State, rows: dict[str, list[Row]], paths: s
         positions[name] = pc.indices_nonzero(moved) if same_place else None
         tables[name] = patched
         changed.add(name)
-    return Plan(spec, state, tables, changed, positions, {})
+    return Plan(spec, state, tables, changed, positions)
 
 
 def plan(spec: PackageSpec, target: Path, fingerprint_: str) -> Plan | None:
@@ -460,7 +500,7 @@ def plan(spec: PackageSpec, target: Path, fingerprint_: str) -> Plan | None:
     changed, refreshed = found
     state.files.update(refreshed)
     if not changed:
-        return Plan(spec, state, state.tables, set(), {}, {}, unchanged=True)
+        return Plan(spec, state, state.tables, set(), {}, unchanged=True)
     read = _read(spec, changed)
     if read is None:
         return None
@@ -474,7 +514,4 @@ def plan(spec: PackageSpec, target: Path, fingerprint_: str) -> Plan | None:
     result.edited = sorted(keys)
     if rows["sources"]:  # an edited source record: its text's key (its path is structural, so unchanged)
         state.texts.update(text_keys(spec, to_arrow(spec.tables["sources"], rows["sources"]), time.time_ns()))
-    result.reuse = {relative_path(exporter, name): (target / relative_path(exporter, name),
-                                                    state.published[relative_path(exporter, name)][1])
-                    for exporter in EXPORTERS for name in spec.tables if name not in result.changed_tables}
     return result

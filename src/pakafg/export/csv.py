@@ -135,16 +135,62 @@ def _write_lines(fh, lines: pa.Array) -> None:
     fh.write(memoryview(lines.buffers()[2])[start:end])
 
 
-def write(name: str, table: pa.Table, out: Path) -> Path:
-    """Write one table: the header with csv.writer, then the rows a batch at a time."""
-    path = out / FOLDER / f"{name}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _header(table: pa.Table) -> bytes:
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow(table.column_names)
+    return header.getvalue().encode("utf-8")
+
+
+def write(name: str, table: pa.Table, out: Path, ends: list | None = None) -> Path:
+    """Write one table: the header with csv.writer, then the rows a batch at a time.
+
+    With `ends`, the byte offset where each row ends is appended to it (one int64 array), for `splice`.
+    """
+    path = out / FOLDER / f"{name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = _header(table)
+    lengths = []
     with open(path, "wb") as fh:
-        fh.write(header.getvalue().encode("utf-8"))
+        fh.write(header)
         if table.num_columns:
             for batch in table.to_batches(max_chunksize=BATCH_ROWS):
                 if batch.num_rows:
-                    _write_lines(fh, _lines(batch))
+                    lines = _lines(batch)
+                    _write_lines(fh, lines)
+                    if ends is not None:
+                        lengths.append(pc.binary_length(lines).to_numpy(zero_copy_only=False))
+    if ends is not None:
+        ends.append(len(header) + np.cumsum(np.concatenate(lengths) if lengths else np.zeros(0, np.int64), dtype=np.int64))
+    return path
+
+
+def splice(name: str, table: pa.Table, positions: np.ndarray, previous: Path, previous_ends: np.ndarray, out: Path,
+           ends: list | None = None) -> Path:
+    """Write table `name` by replacing only the rows at `positions` in the file `previous` wrote.
+
+    A row's bytes depend on that row alone, so the result is byte for byte what
+    `write` gives for `table`, provided `previous` holds the same rows elsewhere,
+    in the same places, and `previous_ends` are its row ends (from `write`'s `ends`).
+    """
+    path = out / FOLDER / f"{name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    positions = np.asarray(positions, dtype=np.int64)
+    lines = _lines(table.take(pa.array(positions)).combine_chunks().to_batches()[0]) if len(positions) else None
+    starts = np.concatenate([[len(_header(table))], previous_ends[:-1]]) if len(previous_ends) else previous_ends
+    with open(previous, "rb") as fh:
+        old = fh.read()
+    if len(old) != (int(previous_ends[-1]) if len(previous_ends) else len(_header(table))):
+        raise ValueError(f"{previous} is not the file these row ends describe")
+    with open(path, "wb") as fh:
+        at = 0
+        for i, position in enumerate(positions):
+            fh.write(memoryview(old)[at:starts[position]])
+            fh.write(lines[i].as_buffer())
+            at = int(previous_ends[position])
+        fh.write(memoryview(old)[at:])
+    if ends is not None:
+        growth = np.zeros(len(previous_ends), np.int64)
+        if len(positions):
+            growth[positions] = pc.binary_length(lines).to_numpy(zero_copy_only=False) - (previous_ends[positions] - starts[positions])
+        ends.append(previous_ends + np.cumsum(growth))
     return path
