@@ -25,6 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -81,29 +82,63 @@ def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path,
     which writes files in place of the exporters (the same bytes) and notes what the
     next rebuild needs.
     """
-    files, hashes = [], {}  # hashes: relative path -> sha256, so SHA256SUMS does not hash a file twice
-    packages = writer.packages(tables, staging) if writer else (
+    hashes: dict[str, str] = {}  # relative path -> sha256, so nothing is hashed twice (datapackage.json, SHA256SUMS)
+    finish = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pakafg-finish")  # see _finish
+    finished = {}  # relative path -> its _finish, for the files whose digest is not known yet
+    write = writer.packages(tables, staging) if writer else (
         lambda: [exporter.write_package(spec, tables, staging) for exporter in PACKAGE_EXPORTERS])
-    with _beside(packages) as written:
-        for exporter in EXPORTERS:
-            for name, table in tables.items():
-                made = writer.file(exporter, name, table, staging) if writer else None
-                if made is None:
-                    path = exporter.write(name, table, staging)
-                else:
-                    path, digest = made
-                    if digest:
-                        hashes[path.relative_to(staging).as_posix()] = digest
-                if exporter.FORMAT != "csv":
-                    files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes))
-    for exporter, path in zip(PACKAGE_EXPORTERS, written.result):
-        files.append(datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes))
+
+    def done(path: Path, digest: str | None = None) -> Path:
+        relative = path.relative_to(staging).as_posix()
+        if digest:
+            hashes[relative] = digest
+        finished[relative] = finish.submit(_finish, path, digest is None)
+        return path
+
+    def packages():
+        return [done(path) for path in write()]
+    try:
+        with _beside(packages) as written:
+            described = []  # (exporter, path) of the files listed in datapackage.json besides the CSV tables
+            for exporter in EXPORTERS:
+                for name, table in tables.items():
+                    made = writer.file(exporter, name, table, staging) if writer else None
+                    path = done(*made) if made else done(exporter.write(name, table, staging))
+                    if exporter.FORMAT != "csv":
+                        described.append((exporter, path))
+        described += list(zip(PACKAGE_EXPORTERS, written.result))
+    finally:
+        finish.shutdown()
+    for relative, future in finished.items():
+        hashes[relative] = hashes.get(relative) or future.result()
+    files = [datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes) for exporter, path in described]
     notes = changelog_section(spec.root, spec.version)  # release notes, once `pakafg release` wrote them
     if notes:
         (staging / CHANGELOG_FILE).write_text(notes, encoding="utf-8", newline="\n")
     datapackage.write(spec, tables, staging, files, created, hashes)
     datapackage.write_sums(staging, hashes)
     return sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()), hashes
+
+
+def _finish(path: Path, digest: bool) -> str | None:
+    """On a thread, while the next file is written: hash a finished file (if `digest`) and flush it to disk.
+
+    The file is still in memory, so hashing it here costs no read from disk, and
+    `publish` finds little left to flush. A flush error is left to `publish`,
+    whose `_sync_tree` flushes every file again before the release is visible.
+    """
+    found = datapackage.sha256_file(path) if digest else None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return found
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    return found
 
 
 class _Beside:
@@ -269,16 +304,20 @@ def _rebuild(spec: PackageSpec, target: Path, fingerprint: str, created: str | N
         if plan is None:
             return None, notes
         counts = {name: table.num_rows for name, table in plan.tables.items()}
+        state = plan.state
         if plan.unchanged:
             notes += check_frozen(spec.root, version, target)
-            incremental.save_state(spec, plan.state, {}, changed=set())  # files only touched: their new stat keys
-            return BuildResult(path=target, version=version, row_counts=counts, files=sorted(plan.state.published),
+            incremental.save_state(spec, state)  # files only touched: their new stat keys
+            return BuildResult(path=target, version=version, row_counts=counts, files=sorted(state.published),
                                unchanged=True, report=Report([]), notes=notes, edited=[]), []
-        writer = incremental.Writer(spec, incremental.new_working_file(spec), plan, target)
-        files, hashes, changed, notes = _write_and_publish(spec, published(plan.tables), target, created, notes, writer)
-        plan.state.published, plan.state.working = incremental.published_keys(target, hashes), writer.working_out.name
-        plan.state.csv_ends.update(writer.csv_ends)
-        incremental.save_state(spec, plan.state, plan.tables, plan.changed_tables)
+        incremental.discard_state(spec)  # its SQLite database is updated in place: a failure from here means a full build
+        writer = incremental.Writer(spec, incremental.state_dir(spec) / state.working, plan, target)
+        with _beside(lambda: incremental.write_tables(spec, state, plan.tables, plan.changed_tables)) as saved:
+            files, hashes, changed, notes = _write_and_publish(spec, published(plan.tables), target, created, notes, writer)
+        state.published, state.working = incremental.published_keys(target, hashes), writer.working_out.name
+        state.csv_ends.update(writer.csv_ends)
+        if saved.result:
+            incremental.save_state(spec, state)
     return BuildResult(path=target, version=version, row_counts=counts, files=files, unchanged=not changed, report=Report([]),
                        notes=notes, edited=plan.edited), []
 
@@ -326,7 +365,8 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
             files, hashes, changed, notes = _write_and_publish(spec, public, target, created, notes, writer)
             if state is not None:
                 state.published, state.csv_ends = incremental.published_keys(target, hashes), writer.csv_ends
-                incremental.save_state(spec, state, tables)
+                if incremental.write_tables(spec, state, tables):
+                    incremental.save_state(spec, state)
             elif fingerprint is not None:
                 incremental.discard_state(spec)
     except OSError as exc:

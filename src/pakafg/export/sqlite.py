@@ -216,10 +216,19 @@ def update_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path, wo
     `tables` are every table in full; `changed` maps a table name to the 0-based
     positions of the rows that may differ from those `working` was made from.
     The file written is byte-identical to `write_package(spec, tables, out)`'s;
-    the updated database is saved to `working_out`. None (nothing written into
+    the updated database is saved to `working_out` (`working` itself if they are the
+    same path: then it is updated in place, and is worthless if this fails). None (nothing written into
     `out`) when `working` cannot be used: the caller then calls `write_package`.
     A row that breaks a CHECK or a foreign key raises PakafgError, as `write_package` does.
     """
+    if working_out == working:  # the caller forgot the build `working` belongs to: update the file itself, no copy
+        if not working.is_file():
+            return None
+        con = sqlite3.connect(working)
+        try:
+            return _update(con, spec, tables, out, changed)
+        finally:
+            con.close()
     fd, name = tempfile.mkstemp(dir=working_out.parent, prefix=f".{working_out.name}.", suffix=".tmp")
     os.close(fd)
     temp = Path(name)
