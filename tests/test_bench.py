@@ -70,12 +70,13 @@ def test_results_table_renders_every_measured_size():
     size = lambda n: {"records": n, "floor": {**step, "seconds": 0.5, "files": n // 3, "parser": "p"},  # noqa: E731
                       "peer": {**step, "seconds": 8.0, "parse_seconds": 5, "pandas_csv_seconds": 1, "frictionless_seconds": 2,
                                "valid": True, "errors": 0},
-                      "validate_cold": step, "build_cold": step, "build_warm": step, "rebuild_one_edit": step,
-                      "stages": {"stages": {"read": 0.5}}}
+                      "validate_cold": step, "build_cold": step, "build_warm": step, "rebuild_one_edit": {**step, "edited": 1},
+                      "rebuild_one_edit_full": step, "stages": {"stages": {"read": 0.5}}}
     text = render({"machine": {"nproc": 2, "free -g": "Mem: 23", "platform": "x", "python": "3.11",
                                "versions": {"pandas": "3"}}, "date": "d", "seed": 0, "sizes": [size(1000), size(10000)]})
     assert "| 1,000 | 333 | 0.50 | 8.00 |" in text and "| 10,000 |" in text
     assert "| 2.00 | 8.00 | 1.00 | 1.00 |" in text  # build/floor and peer/build, by CPU then by wall clock
+    assert "(incremental: 1,000: 1 file read; 10,000: 1 file read)" in text
     built = {**step, "workers_rss_mib": 300.0, "jobs": 2}
     text = render({"machine": {"nproc": 2, "free -g": "Mem: 23", "platform": "x", "python": "3.11", "versions": {}},
                    "date": "d", "seed": 0, "sizes": [{**size(1000), "build_cold": built}]})

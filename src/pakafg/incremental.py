@@ -24,7 +24,7 @@ runs instead and reports exactly as always: any issue at all (a warning
 included), a file added, removed or renamed, an archived text changed, a key,
 reference or status changed, a changed schema, code, library, `datapackage.yaml`,
 release notes or frozen manifest, or a release folder touched since (its files'
-stat keys). `PAKAFG_NO_CACHE=1` turns it off with the record cache.
+stat keys). `PAKAFG_INCREMENTAL=0` turns it off, and `PAKAFG_NO_CACHE=1` with the record cache.
 
 The state lives in `.pakafg-cache/build/` (local, never committed): `state.pickle`
 (plain data, read with the cache's restricted unpickler), one Arrow file per
@@ -76,8 +76,9 @@ _CONTEXT_FIELDS = {"sources": ("file", "sha256")}
 
 
 def enabled() -> bool:
-    """Off with the record cache (`PAKAFG_NO_CACHE=1`): both trust files on disk to be what they were."""
-    return os.environ.get("PAKAFG_NO_CACHE", "") in ("", "0")
+    """Off with `PAKAFG_INCREMENTAL=0`, and with the record cache (`PAKAFG_NO_CACHE=1`): both trust files on disk
+    to be what they were."""
+    return os.environ.get("PAKAFG_NO_CACHE", "") in ("", "0") and os.environ.get("PAKAFG_INCREMENTAL", "") != "0"
 
 
 def state_dir(spec: PackageSpec) -> Path:
