@@ -362,11 +362,11 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
         with build_lock(out_dir):
             notes += recover(out_dir)
             writer = incremental.Writer(spec, working) if state else None
-            files, hashes, changed, notes = _write_and_publish(spec, public, target, created, notes, writer)
-            if state is not None:
+            with _beside(lambda: state is not None and incremental.write_tables(spec, state, tables)) as saved:
+                files, hashes, changed, notes = _write_and_publish(spec, public, target, created, notes, writer)
+            if state is not None and saved.result:
                 state.published, state.csv_ends = incremental.published_keys(target, hashes), writer.csv_ends
-                if incremental.write_tables(spec, state, tables):
-                    incremental.save_state(spec, state)
+                incremental.save_state(spec, state)
             elif fingerprint is not None:
                 incremental.discard_state(spec)
     except OSError as exc:
