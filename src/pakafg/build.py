@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import filecmp
 import os
 import shutil
 import sys
@@ -173,8 +174,19 @@ def _beside(work):
 
 
 def _same_content(a: Path, b: Path) -> bool:
+    """The two folders hold the same files, byte for byte.
+
+    Equal SHA256SUMS come first (they differ whenever the content does), but the
+    files themselves are compared too: a release file edited or deleted by hand
+    leaves SHA256SUMS as it was, and must be replaced, not kept.
+    """
     sums = datapackage.SUMS_FILE
-    return (a / sums).is_file() and (b / sums).is_file() and (a / sums).read_bytes() == (b / sums).read_bytes()
+    if not ((a / sums).is_file() and (b / sums).is_file() and (a / sums).read_bytes() == (b / sums).read_bytes()):
+        return False
+    files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
+    if files != sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()):
+        return False
+    return all(filecmp.cmp(a / relative, b / relative, shallow=False) for relative in files)
 
 
 @contextlib.contextmanager
