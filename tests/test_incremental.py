@@ -205,7 +205,7 @@ def test_records_reordered_in_their_file(pkg, monkeypatch, tmp_path):
 def test_quote_moved_to_another_passage_updates_offsets(pkg, monkeypatch, tmp_path):
     text = (pkg / "sources/fp.txt").read_text(encoding="utf-8")
     old, new = "Afghan officials deny the allegation", "Kabul denies these claims."
-    assert text.count(new) == 1 and text.index(new) < text.index(old)  # the citation moves before others
+    assert text.count(new) == 1 and text.index(new) != text.index(old)  # occurs once, elsewhere: new offsets
     before = release(pkg / "build" / "0.1.0")
     edit(pkg / CLAIMS, f"quote: {old}", f"quote: {new}")
     result = build(pkg)
