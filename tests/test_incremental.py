@@ -12,17 +12,21 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
+from pakafg.bench import generate
 from pakafg.build import build
 from pakafg.cache import CACHE_DIR
 from pakafg.cli import cli
 from pakafg.incremental import STATE_DIR, STATE_FILE
 from pakafg.issues import InvalidPackage
+from pakafg.validate.provenance import numbers_in
 
 from conftest import edit, make_package
 
@@ -310,6 +314,37 @@ def test_record_file_that_is_a_symlink(tmp_path, monkeypatch):
     result = build(package)
     assert result.edited in (None, ["tables/places/pakistan.yaml"])
     assert b"Islamic Republic of Pakistan" in assert_same(result, package, monkeypatch, tmp_path)["csv/places.csv"]
+
+
+def test_generated_corpus_edits_across_many_files(tmp_path, monkeypatch):
+    """Tables whose rows come from many files: the edited rows sit between rows of other files (spliced in place)."""
+    package = tmp_path / "pkg"
+    generate(package, 120, seed=1)
+    assert build(package).edited is None
+    claims = sorted((package / "tables/claims").glob("*.yaml"))
+    for path in claims[1], claims[4]:
+        text = path.read_text(encoding="utf-8")
+        at = text.index("\n  summary: ", len(text) // 2) + len("\n  summary: ")
+        path.write_text(text[:at] + "Edited, a summary in the middle of the table." + text[text.index("\n", at):], encoding="utf-8")
+    path = claims[2]  # a claim without numbers quotes another sentence of its source: its citation's offsets change
+    records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    n = next(i for i, r in enumerate(records) if not {"value", "value_low", "value_high"} & set(r))
+    source = (package / "sources" / f"{path.stem}.txt").read_text(encoding="utf-8")
+    sentence = next(line for line in reversed(source.splitlines()) if line and source.count(line) == 1
+                    and line != records[n]["quote"] and not numbers_in(line))
+    lines = path.read_text(encoding="utf-8").split("\n")
+    at = [i for i, line in enumerate(lines) if line.startswith("  quote: ")][n]
+    lines[at] = "  quote: " + json.dumps(sentence, ensure_ascii=False)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    event, actor = sorted((package / "tables/events").glob("*.yaml"))[7], sorted((package / "tables/actors").glob("*.yaml"))[3]
+    event.write_text(re.sub(r"(?m)^title: .*$", "title: An edited title", event.read_text(encoding="utf-8")), encoding="utf-8")
+    actor.write_text(re.sub(r"(?m)^name: .*$", "name: An Edited Name", actor.read_text(encoding="utf-8")), encoding="utf-8")
+    result = build(package)
+    edited = [claims[1], claims[2], claims[4], event, actor]
+    assert result.edited == sorted(p.relative_to(package).as_posix() for p in edited)
+    got = assert_same(result, package, monkeypatch, tmp_path)
+    assert got["csv/claims.csv"].count(b"Edited, a summary in the middle of the table.") == 2
+    assert json.dumps(sentence, ensure_ascii=False)[1:-1].encode() in got["csv/citations.csv"]
 
 
 # --- edits that need a full build ----------------------------------------------------------------------------------
