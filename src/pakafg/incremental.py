@@ -404,9 +404,11 @@ def _texts_unchanged(state: State) -> bool:
 
 
 def _release_intact(state: State, target: Path) -> bool:
-    """Every file of the last release is still the one the state describes (none rewritten or removed)."""
+    """The last release's folder holds just the files the state describes, none rewritten, removed or added."""
     try:
         if os.path.abspath(target) != state.target or not state.published:
+            return False
+        if {p.relative_to(target).as_posix() for p in target.rglob("*") if not p.is_dir()} != set(state.published):
             return False
         return all(_stat_key(os.lstat(target / relative)) == key for relative, (key, _) in state.published.items())
     except OSError:
