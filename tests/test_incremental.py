@@ -144,17 +144,17 @@ def test_summary_edit_is_incremental_and_identical(pkg, monkeypatch, tmp_path):
 
     again = build(pkg)
     assert again.unchanged and again.edited == []
-    assert release(again.path) == got
+    assert assert_same(again, pkg, monkeypatch, tmp_path) == got
 
 
-def test_touched_but_unchanged_file_is_not_read_again(pkg):
+def test_touched_but_unchanged_file_is_not_read_again(pkg, monkeypatch, tmp_path):
     """A file whose bytes are the same (a `touch`, a save without change) is no edit."""
     before = release(pkg / "build" / "0.1.0")
     for path in (pkg / CLAIMS, pkg / "sources/fp.txt"):
         path.write_bytes(path.read_bytes())
     result = build(pkg)
     assert result.unchanged and result.edited == []
-    assert release(result.path) == before
+    assert assert_same(result, pkg, monkeypatch, tmp_path) == before
 
 
 def test_edit_that_changes_no_output_byte(pkg, monkeypatch, tmp_path):
@@ -589,21 +589,14 @@ def test_release_file_deleted_by_hand(pkg, monkeypatch, tmp_path):
     assert_same(result, pkg, monkeypatch, tmp_path)
 
 
-@pytest.mark.parametrize("with_edit", [
-    pytest.param(False, marks=pytest.mark.xfail(strict=True, reason=(
-        "incremental.py/build.py: with no record edited, plan() returns `unchanged` (edited=[]) when "
-        "_release_intact() finds every published file's stat key; it never looks for files that are not in "
-        "state.published, so build/0.1.0/csv/notes.csv added by hand stays, while a full build "
-        "(PAKAFG_INCREMENTAL=0) replaces the folder since build._same_content compares the file lists"))),
-    True,
-])
+@pytest.mark.parametrize("with_edit", [False, True])
 def test_file_added_to_the_release_by_hand(with_edit, pkg, monkeypatch, tmp_path):
     """A file dropped into the release folder is not part of the release: a build removes it, edit or not."""
     (pkg / "build/0.1.0/csv/notes.csv").write_text("not published\n", encoding="utf-8")
     if with_edit:
         edit(pkg / CLAIMS, "more than sixty people", "over sixty people")
     result = build(pkg)
-    assert result.edited == ([CLAIMS] if with_edit else [])
+    assert result.edited in (None, [CLAIMS] if with_edit else [])  # either path, if it gives a full build's folder
     assert "csv/notes.csv" not in assert_same(result, pkg, monkeypatch, tmp_path)
 
 
