@@ -84,8 +84,8 @@ def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path,
     next rebuild needs.
     """
     hashes: dict[str, str] = {}  # relative path -> sha256, so nothing is hashed twice (datapackage.json, SHA256SUMS)
-    finish = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pakafg-finish")  # see _finish
-    finished = {}  # relative path -> its _finish, for the files whose digest is not known yet
+    finish = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pakafg-finish")  # see _flush
+    finished = {}  # relative path -> its sha256 being computed, for the files whose digest is not known yet
     write = writer.packages(tables, staging) if writer else (
         lambda: [exporter.write_package(spec, tables, staging) for exporter in PACKAGE_EXPORTERS])
 
@@ -93,7 +93,9 @@ def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path,
         relative = path.relative_to(staging).as_posix()
         if digest:
             hashes[relative] = digest
-        finished[relative] = finish.submit(_finish, path, digest is None)
+        else:  # hashed while the next file is written, and while it is still in memory
+            finished[relative] = finish.submit(datapackage.sha256_file, path)
+        finish.submit(_flush, path)
         return path
 
     def packages():
@@ -111,7 +113,7 @@ def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path,
     finally:
         finish.shutdown()
     for relative, future in finished.items():
-        hashes[relative] = hashes.get(relative) or future.result()
+        hashes[relative] = future.result()
     files = [datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes) for exporter, path in described]
     notes = changelog_section(spec.root, spec.version)  # release notes, once `pakafg release` wrote them
     if notes:
@@ -121,25 +123,22 @@ def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path,
     return sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()), hashes
 
 
-def _finish(path: Path, digest: bool) -> str | None:
-    """On a thread, while the next file is written: hash a finished file (if `digest`) and flush it to disk.
+def _flush(path: Path) -> None:
+    """fsync a finished file on a thread while the next is written, so `publish` finds little left to flush.
 
-    The file is still in memory, so hashing it here costs no read from disk, and
-    `publish` finds little left to flush. A flush error is left to `publish`,
-    whose `_sync_tree` flushes every file again before the release is visible.
+    An error is left to `publish`, whose `_sync_tree` flushes every file again
+    (at no cost for a file already on disk) before the release is visible.
     """
-    found = datapackage.sha256_file(path) if digest else None
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
-        return found
+        return
     try:
         os.fsync(fd)
     except OSError:
         pass
     finally:
         os.close(fd)
-    return found
 
 
 class _Beside:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -164,6 +165,20 @@ def write(name: str, table: pa.Table, out: Path, ends: list | None = None) -> Pa
     return path
 
 
+def _copy(source, sink, start: int, end: int) -> None:
+    """Append bytes [start, end) of `source` to `sink` (open files, `sink` unbuffered), in the kernel where it can."""
+    while start < end:
+        try:
+            done = os.copy_file_range(source.fileno(), sink.fileno(), end - start, start)
+        except (AttributeError, OSError):  # not Linux, or a file system that cannot
+            source.seek(start)
+            sink.write(source.read(end - start))
+            return
+        if done == 0:
+            raise ValueError(f"{source.name} ends before byte {end}")
+        start += done
+
+
 def splice(name: str, table: pa.Table, positions: np.ndarray, previous: Path, previous_ends: np.ndarray, out: Path,
            ends: list | None = None) -> Path:
     """Write table `name` by replacing only the rows at `positions` in the file `previous` wrote.
@@ -177,17 +192,16 @@ def splice(name: str, table: pa.Table, positions: np.ndarray, previous: Path, pr
     positions = np.asarray(positions, dtype=np.int64)
     lines = _lines(table.take(pa.array(positions)).combine_chunks().to_batches()[0]) if len(positions) else None
     starts = np.concatenate([[len(_header(table))], previous_ends[:-1]]) if len(previous_ends) else previous_ends
-    with open(previous, "rb") as fh:
-        old = fh.read()
-    if len(old) != (int(previous_ends[-1]) if len(previous_ends) else len(_header(table))):
-        raise ValueError(f"{previous} is not the file these row ends describe")
-    with open(path, "wb") as fh:
+    size = int(previous_ends[-1]) if len(previous_ends) else len(_header(table))
+    with open(previous, "rb") as old, open(path, "wb", buffering=0) as fh:
+        if os.fstat(old.fileno()).st_size != size:
+            raise ValueError(f"{previous} is not the file these row ends describe")
         at = 0
         for i, position in enumerate(positions):
-            fh.write(memoryview(old)[at:starts[position]])
+            _copy(old, fh, at, int(starts[position]))
             fh.write(lines[i].as_buffer())
             at = int(previous_ends[position])
-        fh.write(memoryview(old)[at:])
+        _copy(old, fh, at, size)
     if ends is not None:
         growth = np.zeros(len(previous_ends), np.int64)
         if len(positions):
