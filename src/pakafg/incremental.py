@@ -153,20 +153,33 @@ class State:
 
 
 def load_state(spec: PackageSpec) -> State | None:
-    """The saved state, with its tables memory-mapped; None if missing, foreign or unreadable."""
-    folder = state_dir(spec)
+    """The saved state, without its tables (`load_tables`); None if missing, foreign or unreadable."""
     try:
-        with open(folder / STATE_FILE, "rb") as fh:
+        with open(state_dir(spec) / STATE_FILE, "rb") as fh:
             data = _SafeUnpickler(io.BufferedReader(fh)).load()
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return None
-        state = State.from_plain(data)
-        for name, file in state.arrow.items():
-            with pa.memory_map(str(folder / file)) as source:
-                state.tables[name] = pa.ipc.open_file(source).read_all()
-        return state
+        return State.from_plain(data)
     except Exception:  # noqa: BLE001 - a corrupt or foreign state only means a full build
         return None
+
+
+def load_tables(spec: PackageSpec, state: State) -> bool:
+    """Memory-map the state's tables, once it is known to describe this release; False if one cannot be read.
+
+    Only then: the Arrow files are parsed after the state was shown to be this
+    disk's own (a state planted in a commit cannot match the release's inodes).
+    """
+    folder = state_dir(spec)
+    try:
+        for name in spec.tables:
+            with pa.memory_map(str(folder / state.arrow[name])) as source:
+                table = pa.ipc.open_file(source).read_all()
+            table.validate()
+            state.tables[name] = table
+        return True
+    except Exception:  # noqa: BLE001 - see load_state
+        return False
 
 
 def _unique_name(folder: Path, prefix: str, suffix: str) -> str:
@@ -548,7 +561,7 @@ def plan(spec: PackageSpec, target: Path, fingerprint_: str) -> Plan | None:
     if state is None or state.fingerprint != fingerprint_ or not _release_intact(state, target):
         return None
     found = _changed_files(spec, state)
-    if found is None or not _texts_unchanged(state):
+    if found is None or not _texts_unchanged(state) or not load_tables(spec, state):
         return None
     changed, refreshed = found
     state.files.update(refreshed)
