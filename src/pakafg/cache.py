@@ -76,11 +76,11 @@ def fingerprint(spec: PackageSpec) -> str:
     return h.hexdigest()
 
 
-def _stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-class _SafeUnpickler(pickle.Unpickler):
+class SafeUnpickler(pickle.Unpickler):
     """Accepts only plain data and dates: a planted cache file cannot name a class to run."""
 
     def find_class(self, module, name):
@@ -93,7 +93,7 @@ def _unpickle(path: str, pickled: bytes) -> FileRows:
     """A cached file's rows, read with the safe unpickler: the bytes come from a file anyone could have planted."""
     if not isinstance(pickled, bytes):
         raise pickle.UnpicklingError("not a cache entry")
-    return FileRows.unpack(path, _SafeUnpickler(io.BytesIO(pickled)).load(), pickled=pickled)
+    return FileRows.unpack(path, SafeUnpickler(io.BytesIO(pickled)).load(), pickled=pickled)
 
 
 class RecordCache:
@@ -112,7 +112,7 @@ class RecordCache:
     def _load(self) -> None:
         try:
             with open(self.path, "rb") as fh:
-                data = _SafeUnpickler(io.BufferedReader(fh)).load()
+                data = SafeUnpickler(io.BufferedReader(fh)).load()
             if isinstance(data, dict) and data.get("format") == FORMAT and data.get("fingerprint") == self.fingerprint:
                 entries = data.get("entries")
                 if isinstance(entries, dict):
@@ -135,7 +135,7 @@ class RecordCache:
             st = os.lstat(file)
             if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
                 return None  # a symlink, FIFO, device or oversized file: never hashed here; reading it reports why
-            key = _stat_key(st)
+            key = stat_key(st)
             entry = self.entries.get(path)
             if entry is not None and entry[0] is not None and entry[0] == key:
                 result = _unpickle(path, entry[2])

@@ -54,14 +54,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__
-from .cache import CACHE_DIR, RACY_SECONDS, _SafeUnpickler, _stat_key, fingerprint as cache_fingerprint
+from .cache import CACHE_DIR, RACY_SECONDS, SafeUnpickler, stat_key, fingerprint as cache_fingerprint
 from .export import csv, relative_path, sqlite
 from .export.datapackage import SUMS_FILE
 from .load import folder_issues
-from .records import Collection, Row, _child_layout, _TableReader, _Typer, read_record_file, record_files
+from .records import Collection, Row, read_record_file, record_files, table_reader
 from .release import manifest_path
 from .schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec
-from .tables import PATH_COLUMN, _order, sort_rows, to_arrow
+from .tables import PATH_COLUMN, row_order, sort_rows, to_arrow
 from .validate.formulas import check_formula_text
 from .validate.frame import check_frame
 from .validate.provenance import _safe_source_path, check_numbers, load_source_texts, locate_quotes, sources_base
@@ -109,7 +109,7 @@ def _key_unless_racy(st: os.stat_result, since_ns: int) -> tuple | None:
     """The stat key, or None if the file changed too close to `since_ns` to trust it (hashed next time)."""
     if max(st.st_mtime_ns, st.st_ctime_ns) >= since_ns - int(RACY_SECONDS * 1e9):
         return None
-    return _stat_key(st)
+    return stat_key(st)
 
 
 # --- the state ---------------------------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def load_state(spec: PackageSpec) -> State | None:
     """The saved state, without its tables (`load_tables`); None if missing, foreign or unreadable."""
     try:
         with open(state_dir(spec) / STATE_FILE, "rb") as fh:
-            data = _SafeUnpickler(io.BufferedReader(fh)).load()
+            data = SafeUnpickler(io.BufferedReader(fh)).load()
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return None
         return State.from_plain(data)
@@ -243,9 +243,9 @@ def discard_state(spec: PackageSpec) -> None:
 
 def published_keys(target: Path, hashes: dict[str, str]) -> dict[str, tuple]:
     """Stat key and sha256 of every file of the release just published (`hashes`: all but SHA256SUMS)."""
-    keys = {relative: (_stat_key(os.lstat(target / relative)), digest) for relative, digest in hashes.items()}
+    keys = {relative: (stat_key(os.lstat(target / relative)), digest) for relative, digest in hashes.items()}
     sums = target / SUMS_FILE
-    keys[SUMS_FILE] = (_stat_key(os.lstat(sums)), hashlib.sha256(sums.read_bytes()).hexdigest())
+    keys[SUMS_FILE] = (stat_key(os.lstat(sums)), hashlib.sha256(sums.read_bytes()).hexdigest())
     return keys
 
 
@@ -368,7 +368,7 @@ def _changed_files(spec: PackageSpec, state: State) -> tuple[list[tuple[str, str
         folder = spec.root / table.directory
         paths = state.table_files.get(table.name, [])
         try:
-            key = _stat_key(os.lstat(folder))
+            key = stat_key(os.lstat(folder))
         except OSError:
             if paths:
                 return None
@@ -384,7 +384,7 @@ def _changed_files(spec: PackageSpec, state: State) -> tuple[list[tuple[str, str
             except OSError:
                 return None
             stored, digest = state.files[path]
-            if stored is not None and _stat_key(st) == stored:
+            if stored is not None and stat_key(st) == stored:
                 continue
             if not stat.S_ISREG(st.st_mode):
                 return None
@@ -403,7 +403,7 @@ def _texts_unchanged(state: State) -> bool:
     for path, (real, key, digest) in state.texts.items():
         try:
             st = os.stat(path)  # through a symlink, as the build read it
-            if key is not None and _stat_key(st) == key:
+            if key is not None and stat_key(st) == key:
                 continue
             if digest is None or os.path.realpath(path) != real:
                 return False
@@ -423,7 +423,7 @@ def _release_intact(state: State, target: Path) -> bool:
             return False
         if {p.relative_to(target).as_posix() for p in target.rglob("*") if not p.is_dir()} != set(state.published):
             return False
-        return all(_stat_key(os.lstat(target / relative)) == key for relative, (key, _) in state.published.items())
+        return all(stat_key(os.lstat(target / relative)) == key for relative, (key, _) in state.published.items())
     except OSError:
         return False
 
@@ -433,11 +433,11 @@ def _read(spec: PackageSpec, changed: list[tuple[str, str, os.stat_result]]) -> 
     rows: dict[str, list[Row]] = {name: [] for name in spec.tables}
     keys = {}
     now = time.time_ns()
-    readers: dict[str, _TableReader] = {}
+    readers = {}
     for name, path, st in changed:
         table = spec.tables[name]
         if name not in readers:
-            readers[name] = _TableReader(table, _Typer(table), spec.record_keys(name), _child_layout(spec, table))
+            readers[name] = table_reader(spec, table)
         result = read_record_file(readers[name], spec.root / path, path)
         if result.issues or result.digest is None:
             return None
@@ -488,7 +488,7 @@ def _same_rows(a: pa.Table, b: pa.Table) -> bool:
     """The same rows, whatever their order."""
     if a.num_rows != b.num_rows:
         return False
-    return a.take(_order(a, a.column_names)).equals(b.take(_order(b, b.column_names)))
+    return a.take(row_order(a, a.column_names)).equals(b.take(row_order(b, b.column_names)))
 
 
 def _keys_unique(table: TableSpec, patched: pa.Table) -> bool:

@@ -415,6 +415,11 @@ class _TableReader:
         self.allowed_set = frozenset(self.allowed)
 
 
+def table_reader(spec: PackageSpec, table: TableSpec) -> _TableReader:
+    """What reading `table`'s files needs (its typer, allowed keys, child lists): build once, read many files."""
+    return _TableReader(table, _Typer(table), spec.record_keys(table.name), _child_layout(spec, table))
+
+
 def read_record_file(reader: _TableReader, file: Path, path: str) -> FileRows:
     """Load, shape-check and type one record file into rows; never raises on bad input."""
     table, typer, allowed, allowed_set, layout = reader.table, reader.typer, reader.allowed, reader.allowed_set, reader.layout
@@ -574,7 +579,7 @@ def collect(spec: PackageSpec, only: set[str] | None = None, cache=None, jobs: i
     readers: dict[str, _TableReader] = {}
     plan: list[tuple[str, list[Issue], list[tuple[Path, str, FileRows | None]]]] = []
     for table in spec.record_tables():
-        readers[table.name] = _TableReader(table, _Typer(table), spec.record_keys(table.name), _child_layout(spec, table))
+        readers[table.name] = table_reader(spec, table)
         # archived texts live beside the source records
         found = folder_issues(spec.root / table.directory, table.directory, other_files_ok=table.name == "sources") if only is None else []
         entries = [(file, path, cache.get(path, file) if cache is not None else None)

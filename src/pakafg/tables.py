@@ -40,13 +40,13 @@ def to_arrow(spec: TableSpec, rows: list[Row], paths: bool = False) -> pa.Table:
 
 def sort_rows(spec: TableSpec, table: pa.Table) -> pa.Table:
     """`table` in published order (see `to_arrow`); unchanged, without a copy, when already in it."""
-    order = _order(table, spec.primary_key or spec.field_names)
+    order = row_order(table, spec.primary_key or spec.field_names)
     if len(order) and pc.all(pc.equal(order, pa.array(range(len(order)), order.type))).as_py():
         return table
     return table.take(order)
 
 
-def _order(table: pa.Table, names: list[str]) -> pa.Array:
+def row_order(table: pa.Table, names: list[str]) -> pa.Array:
     """Stable sort indices, nulls first; Arrow orders UTF-8 strings by code point, as Python's sorted() does."""
     try:
         return pc.sort_indices(table, sort_keys=[(k, "ascending", "at_start") for k in names])
