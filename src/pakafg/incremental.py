@@ -14,9 +14,10 @@ rows hold the same keys and references as before. So a rebuild:
    foreign keys, citations, `status`, each source's archived text) and that no
    primary key is used twice;
 4. patches the last build's Arrow tables (each row knows its record file),
-   writes the changed tables' CSV and Parquet, copies the others from the last
-   release, updates the SQLite database row by row (export/sqlite.py), and
-   publishes atomically as a full build does.
+   splices the new rows into the changed tables' CSV files and rewrites their
+   Parquet files, hard-links the other tables' files from the last release,
+   updates the SQLite database row by row (export/sqlite.py), and publishes
+   atomically as a full build does.
 
 The result is byte-identical to a full build of the same inputs (tests/test_incremental.py
 compares every file). Whenever that cannot be shown cheaply, the full build
@@ -30,7 +31,9 @@ The state lives in `.pakafg-cache/build/` (local, never committed): `state.pickl
 (plain data, read with the cache's restricted unpickler), one Arrow file per
 table and the SQLite database as filled before `VACUUM INTO`. It is bound to
 the files on this disk (inode and change time), so a state copied from elsewhere
-never matches, and it is replaced atomically after each build that publishes.
+never matches; its Arrow files are parsed only after that is shown. It is
+forgotten before a rebuild updates its SQLite database in place, and written
+again (atomically: `state.pickle` last) after each build that publishes.
 """
 
 from __future__ import annotations
