@@ -325,10 +325,8 @@ def _rebuild(spec: PackageSpec, target: Path, fingerprint: str, created: str | N
         writer = incremental.Writer(spec, incremental.state_dir(spec) / state.working, plan, target)
         with _beside(lambda: incremental.write_tables(spec, state, plan.tables, plan.changed_tables)) as saved:
             files, hashes, changed, notes = _write_and_publish(spec, published(plan.tables), target, created, notes, writer)
-        state.published, state.working = incremental.published_keys(target, hashes), writer.working_out.name
-        state.csv_ends.update(writer.csv_ends)
         if saved.result:
-            incremental.save_state(spec, state)
+            incremental.save_release(spec, state, writer, target, hashes)
     return BuildResult(path=target, version=version, row_counts=counts, files=files, unchanged=not changed, report=Report([]),
                        notes=notes, edited=plan.edited), []
 
@@ -376,8 +374,7 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
             with _beside(lambda: state is not None and incremental.write_tables(spec, state, tables)) as saved:
                 files, hashes, changed, notes = _write_and_publish(spec, public, target, created, notes, writer)
             if state is not None and saved.result:
-                state.published, state.csv_ends = incremental.published_keys(target, hashes), writer.csv_ends
-                incremental.save_state(spec, state)
+                incremental.save_release(spec, state, writer, target, hashes)
             elif fingerprint is not None:
                 incremental.discard_state(spec)
     except OSError as exc:

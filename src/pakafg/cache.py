@@ -52,6 +52,17 @@ CODE_FILES = ("load.py", "records.py", "schemas.py", "issues.py", "perf.py", "ca
 _ALLOWED = {("datetime", "date"), ("builtins", "set"), ("builtins", "frozenset")}
 
 
+def cache_folder(root: Path, *parts: str) -> Path:
+    """`<root>/.pakafg-cache[/parts]`, created, with a `.gitignore` so it is never committed (even where the
+    repository does not ignore it, as with .pytest_cache)."""
+    folder = root / CACHE_DIR
+    folder.joinpath(*parts).mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# created by pakafg: the record cache is local, never commit it\n*\n", encoding="utf-8")
+    return folder.joinpath(*parts)
+
+
 def _library_versions() -> str:
     import frictionless
     import yaml
@@ -176,10 +187,7 @@ class RecordCache:
         data = {"format": FORMAT, "fingerprint": self.fingerprint, "written": dt.datetime.now(dt.timezone.utc).isoformat(),
                 "entries": entries}
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            ignore = self.directory / ".gitignore"
-            if not ignore.exists():  # never committed, even where the repository does not ignore it (as .pytest_cache)
-                ignore.write_text("# created by pakafg: the record cache is local, never commit it\n*\n", encoding="utf-8")
+            cache_folder(self.directory.parent, self.directory.name)
             fd, tmp = tempfile.mkstemp(prefix=".records-", dir=self.directory)
             try:
                 with os.fdopen(fd, "wb") as fh:

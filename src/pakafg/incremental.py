@@ -57,7 +57,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__
-from .cache import CACHE_DIR, RACY_SECONDS, SafeUnpickler, stat_key, fingerprint as cache_fingerprint
+from .cache import CACHE_DIR, RACY_SECONDS, SafeUnpickler, cache_folder, stat_key
+from .cache import fingerprint as cache_fingerprint
 from .export import csv, relative_path, sqlite
 from .export.datapackage import SUMS_FILE
 from .load import folder_issues
@@ -193,19 +194,14 @@ def _unique_name(folder: Path, prefix: str, suffix: str) -> str:
 
 def new_working_file(spec: PackageSpec) -> Path:
     """A fresh path in the state folder for the next SQLite working database."""
-    folder = state_dir(spec)
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder.parent / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# created by pakafg: the record cache is local, never commit it\n*\n", encoding="utf-8")
+    folder = cache_folder(spec.root, STATE_DIR)
     return folder / _unique_name(folder, "working-", ".sqlite")
 
 
 def write_tables(spec: PackageSpec, state: State, tables: dict[str, pa.Table], changed: set[str] | None = None) -> bool:
     """Write the changed tables (all if `changed` is None) as Arrow files of the state; False if that failed."""
-    folder = state_dir(spec)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = cache_folder(spec.root, STATE_DIR)
         for name, table in tables.items():
             if changed is not None and name not in changed and name in state.arrow:
                 continue
@@ -242,6 +238,13 @@ def discard_state(spec: PackageSpec) -> None:
     """Forget the last build (the next one is a full build)."""
     with contextlib.suppress(OSError):
         (state_dir(spec) / STATE_FILE).unlink()
+
+
+def save_release(spec: PackageSpec, state: State, writer: Writer, target: Path, hashes: dict[str, str]) -> None:
+    """Record in `state` the release a build just published (with `writer`) and save it (after `write_tables`)."""
+    state.published, state.working = published_keys(target, hashes), writer.working_out.name
+    state.csv_ends.update(writer.csv_ends)
+    save_state(spec, state)
 
 
 def published_keys(target: Path, hashes: dict[str, str]) -> dict[str, tuple]:
@@ -310,7 +313,7 @@ class Writer:
 
     In a full build it only notes what the next rebuild needs: each CSV row's end
     offset and the SQLite database before VACUUM INTO (to `working_out`). In a
-    rebuild (`plan` given) it copies the unchanged tables' files from the last
+    rebuild (`plan` given) it hard-links the unchanged tables' files from the last
     release (`target`), replaces only the edited rows in the changed CSV files
     (export/csv.py `splice`) and updates those rows in the SQLite database
     (export/sqlite.py `update_package`); each gives the bytes a full build writes.

@@ -221,7 +221,7 @@ def update_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path, wo
     `out`) when `working` cannot be used: the caller then calls `write_package`.
     A row that breaks a CHECK or a foreign key raises PakafgError, as `write_package` does.
     """
-    if working_out == working:  # the caller forgot the build `working` belongs to: update the file itself, no copy
+    if working_out == working:  # the caller has forgotten the build `working` belongs to: update it in place, no copy
         if not working.is_file():
             return None
         con = sqlite3.connect(working)
@@ -260,7 +260,7 @@ def _update(con: sqlite3.Connection, spec: PackageSpec, tables: dict[str, pa.Tab
     if any(_rowid_is_key(spec.tables[name]) for name in rows):
         return None  # the rowid would be the key, not the position
     try:
-        con.execute("PRAGMA journal_mode = MEMORY")  # a throw-away copy: no journal file, no fsync
+        con.execute("PRAGMA journal_mode = MEMORY")  # a copy, or a file worthless if this fails: no journal, no fsync
         con.execute("PRAGMA synchronous = OFF")
         con.execute("PRAGMA foreign_keys = OFF")  # checked below, as write_package does
         con.execute("PRAGMA ignore_check_constraints = ON")
