@@ -131,8 +131,15 @@ def sha256(path: Path) -> str:
 # --- edits the incremental path handles ----------------------------------------------------------------------------
 
 
+def inodes(package: Path) -> dict[str, int]:
+    """Each release file's inode: a file the rebuild did not rewrite keeps it (a hard link to the last release's)."""
+    folder = package / "build" / "0.1.0"
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def test_summary_edit_is_incremental_and_identical(pkg, monkeypatch, tmp_path):
     before = release(pkg / "build" / "0.1.0")
+    inode_before = inodes(pkg)
     edit(pkg / CLAIMS, "The hijacking killed more than sixty people.", "The hijacking killed over sixty passengers and others.")
     result = build(pkg)
     assert result.edited == [CLAIMS]
@@ -141,6 +148,9 @@ def test_summary_edit_is_incremental_and_identical(pkg, monkeypatch, tmp_path):
     assert b"killed over sixty passengers and others" in got["csv/claims.csv"]
     assert got["csv/actors.csv"] == before["csv/actors.csv"]
     assert got["csv/claims.csv"] != before["csv/claims.csv"]
+    # the claim's citations and links are as they were: their files are the last release's, not rewritten
+    assert [name for name in inode_before if inodes(pkg)[name] == inode_before[name]] == [
+        name for name in inode_before if "claims." not in name and not name.endswith((".sqlite", "datapackage.json", "SHA256SUMS"))]
 
     again = build(pkg)
     assert again.unchanged and again.edited == []
@@ -160,11 +170,13 @@ def test_touched_but_unchanged_file_is_not_read_again(pkg, monkeypatch, tmp_path
 def test_edit_that_changes_no_output_byte(pkg, monkeypatch, tmp_path):
     """A YAML comment is read and checked, and the release stays as it was."""
     before = release(pkg / "build" / "0.1.0")
+    inode_before = inodes(pkg)
     edit(pkg / TRAIN, "title: Train hijacking", "# checked against the source\ntitle: Train hijacking")
     result = build(pkg)
     assert result.edited == [TRAIN]
     assert result.unchanged
     assert assert_same(result, pkg, monkeypatch, tmp_path) == before
+    assert inodes(pkg) == inode_before  # no table changed: the release was left as it was
 
 
 def test_edit_of_the_same_size_with_the_old_modification_time(pkg, monkeypatch, tmp_path):

@@ -86,8 +86,8 @@ def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path,
     hashes: dict[str, str] = {}  # relative path -> sha256, so nothing is hashed twice (datapackage.json, SHA256SUMS)
     finish = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pakafg-finish")  # see _flush
     finished = {}  # relative path -> its sha256 being computed, for the files whose digest is not known yet
-    write = writer.packages(tables, staging) if writer else (
-        lambda: [exporter.write_package(spec, tables, staging) for exporter in PACKAGE_EXPORTERS])
+    write = writer.packages(tables, staging) if writer else (  # (path, its sha256 if known) of each file
+        lambda: [(exporter.write_package(spec, tables, staging), None) for exporter in PACKAGE_EXPORTERS])
 
     def done(path: Path, digest: str | None = None) -> Path:
         relative = path.relative_to(staging).as_posix()
@@ -99,7 +99,7 @@ def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path,
         return path
 
     def packages():
-        return [done(path) for path in write()]
+        return [done(path, digest) for path, digest in write()]
     try:
         with _beside(packages) as written:
             described = []  # (exporter, path) of the files listed in datapackage.json besides the CSV tables

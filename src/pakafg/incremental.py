@@ -327,13 +327,7 @@ class Writer:
         """Write one table's file of one format; (path, its sha256 if known) or None for the exporter's own `write`."""
         plan, relative = self.plan, relative_path(exporter, name)
         if plan is not None and name not in plan.changed_tables:
-            path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:  # the same bytes: share them (nothing new to flush to disk), as `cp -l` snapshots do
-                os.link(self.target / relative, path)
-            except OSError:  # a file system without hard links
-                shutil.copyfile(self.target / relative, path)
-            return path, plan.state.published[relative][1]
+            return self._link(relative, staging)
         if exporter is not csv:
             return None
         ends: list = []
@@ -356,12 +350,25 @@ class Writer:
         plan = self.plan
 
         def write():
+            if plan is not None and not plan.changed_tables:  # no row changed (a comment edited?): the same database
+                relative = sqlite.file_name(self.spec)
+                return [self._link(relative, staging)]
             path = None
             if plan is not None and all(p is not None for p in plan.positions.values()):
                 path = sqlite.update_package(self.spec, tables, staging, state_dir(self.spec) / plan.state.working,
                                              {name: p.tolist() for name, p in plan.positions.items()}, self.working_out)
-            return [path or sqlite.write_package(self.spec, tables, staging, working=self.working_out)]
+            return [(path or sqlite.write_package(self.spec, tables, staging, working=self.working_out), None)]
         return write
+
+    def _link(self, relative: str, staging: Path) -> tuple[Path, str]:
+        """The last release's file of an unchanged table or package, and its known sha256."""
+        path = staging / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # the same bytes: share them (nothing new to flush to disk), as `cp -l` snapshots do
+            os.link(self.target / relative, path)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(self.target / relative, path)
+        return path, self.plan.state.published[relative][1]
 
 
 def _changed_files(spec: PackageSpec, state: State) -> tuple[list[tuple[str, str, os.stat_result]], dict] | None:
@@ -551,6 +558,9 @@ def _patch(spec: PackageSpec, state: State, rows: dict[str, list[Row]], paths: s
             tables[name] = old
             continue
         new = to_arrow(table, rows[name], paths=True)
+        if _same_rows(old.filter(mask), new):  # e.g. the citations of a claim whose summary was edited
+            tables[name] = old  # its files are the last release's: hard-linked, nothing rewritten
+            continue
         columns = _structural(spec, table)
         if not _same_rows(old.filter(mask).select(columns), new.select(columns)):
             return None
