@@ -694,3 +694,13 @@ def test_turned_off_means_full_build(variable, value, pkg, monkeypatch, tmp_path
     edit(pkg / CLAIMS, "at least sixty people", "more than 60 people")
     result = build(pkg)
     assert_same(result, pkg, monkeypatch, tmp_path)
+
+
+@pytest.mark.parametrize("command", ["build", "validate"])
+def test_schema_frictionless_rejects_is_reported_after_a_build(command, pkg):
+    """The rebuild trusts schemas its state shows were accepted; a schema edited since is checked as always."""
+    edit(pkg / "schemas/places.yaml", "type: string\n    description: Name in English.", "type: strin\n    description: Name in English.")
+    result = CliRunner().invoke(cli, [command, "--root", str(pkg)])
+    assert result.exit_code == 2, result.output
+    assert "places.yaml: not a valid Table Schema" in result.output
+    assert "Traceback" not in result.output

@@ -38,7 +38,7 @@ from .export import EXPORTERS, PACKAGE_EXPORTERS, datapackage
 from .issues import InvalidPackage, PakafgError, Report
 from .perf import paused_gc
 from .release import CHANGELOG_FILE, changelog_section, check_frozen, frozen_created
-from .schemas import PackageSpec, load_package_spec
+from .schemas import PackageSpec, check_schemas, load_package_spec
 from .tables import compile_tables, published
 from .validate import validate_spec
 
@@ -340,7 +340,7 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
     otherwise, and with PAKAFG_NO_CACHE=1, every record is read and checked.
     """
     root = Path(root)
-    spec = load_package_spec(root)
+    spec = load_package_spec(root, check_schemas=False)  # checked below, unless the state shows they were already
     version = spec.version
     out_dir = Path(out) if out else root / BUILD_DIR
     target = out_dir / version
@@ -355,6 +355,7 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
     except OSError as exc:
         raise PakafgError(f"could not write the release to {target}: {exc}") from exc
     started = time.time_ns()
+    check_schemas(spec)
     validation = validate_spec(spec)
     if not validation.valid:
         raise InvalidPackage(validation.report.issues)

@@ -35,10 +35,23 @@ class TableSpec:
     descriptor: dict  # expanded Table Schema, including x- properties
     records: dict  # {dir} | {dir, group_by} | {parent, key}
     schema_path: str
+    checked: bool = field(default=True, compare=False)  # False: the descriptor is known valid, see load_package_spec
 
     @functools.cached_property
     def schema(self) -> Schema:
-        return Schema.from_descriptor(public_descriptor(self.descriptor))
+        if self.checked:
+            return Schema.from_descriptor(public_descriptor(self.descriptor))
+        descriptor = public_descriptor(self.descriptor)  # the Schema from_descriptor makes, without validating it again
+        Schema.metadata_transform(descriptor)
+        return Schema.metadata_import(descriptor)
+
+    def check(self, path: Path) -> None:
+        """Raise PakafgError (naming the schema file at `path`) unless frictionless accepts the descriptor."""
+        try:
+            schema = Schema.from_descriptor(public_descriptor(self.descriptor))
+        except Exception as exc:  # frictionless raises FrictionlessException
+            raise PakafgError(f"{path}: not a valid Table Schema: {exc}") from None
+        self.__dict__["schema"] = schema  # what `schema` answers from now on (a frozen dataclass: no setattr)
 
     @property
     def fields(self) -> list[dict]:
@@ -179,10 +192,16 @@ def public_descriptor(descriptor: dict) -> dict:
     return strip(descriptor)
 
 
-def load_package_spec(root: str | Path) -> PackageSpec:
-    """Read `datapackage.yaml` and the schemas it names; raise PakafgError if they are broken."""
+def load_package_spec(root: str | Path, check_schemas: bool = True) -> PackageSpec:
+    """Read `datapackage.yaml` and the schemas it names; raise PakafgError if they are broken.
+
+    `check_schemas=False` leaves out frictionless' validation of each Table Schema
+    (most of the time this takes): for a caller that knows these very schema
+    bytes were accepted before (the incremental build's state), or that calls
+    `check_schemas(spec)` before using them.
+    """
     try:
-        return _load_package_spec(Path(root))
+        return _load_package_spec(Path(root), check_schemas)
     except PakafgError:
         raise
     except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:  # a malformed descriptor: a message, not a traceback
@@ -227,7 +246,13 @@ def check_metadata(metadata, path: Path) -> None:
             fail(f"resource '{res['name']}': `records: {{dir: …}}` must be a folder inside the repository")
 
 
-def _load_package_spec(root: Path) -> PackageSpec:
+def check_schemas(spec: PackageSpec) -> None:
+    """Raise PakafgError for the first table whose schema frictionless does not accept (see load_package_spec)."""
+    for table in spec.tables.values():
+        table.check(spec.root / table.schema_path)
+
+
+def _load_package_spec(root: Path, check_schemas: bool = True) -> PackageSpec:
     metadata = _read_yaml(root / PACKAGE_FILE)
     check_metadata(metadata, root / PACKAGE_FILE)
     common_path = root / SCHEMA_DIR / COMMON_FILE
@@ -238,11 +263,10 @@ def _load_package_spec(root: Path) -> PackageSpec:
         raw = _read_yaml(schema_path)
         descriptor = dict(raw)
         descriptor["fields"] = [_expand_field(f, common, schema_path) for f in raw.get("fields", [])]
-        spec = TableSpec(name=res["name"], descriptor=descriptor, records=dict(res.get("records", {})), schema_path=res["schema"])
-        try:
-            spec.schema  # noqa: B018 - validates the descriptor with frictionless
-        except Exception as exc:  # frictionless raises FrictionlessException
-            raise PakafgError(f"{schema_path}: not a valid Table Schema: {exc}") from None
+        spec = TableSpec(name=res["name"], descriptor=descriptor, records=dict(res.get("records", {})), schema_path=res["schema"],
+                         checked=check_schemas)
+        if check_schemas:
+            spec.check(schema_path)
         tables[spec.name] = spec
     return PackageSpec(root=root, metadata=metadata, tables=tables)
 
