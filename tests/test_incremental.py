@@ -148,6 +148,7 @@ def test_summary_edit_is_incremental_and_identical(pkg, monkeypatch, tmp_path):
     assert b"killed over sixty passengers and others" in got["csv/claims.csv"]
     assert got["csv/actors.csv"] == before["csv/actors.csv"]
     assert got["csv/claims.csv"] != before["csv/claims.csv"]
+    assert sorted(p.name for p in (pkg / "build").iterdir()) == [".lock", "0.1.0"]  # the replaced release is gone
     # the claim's citations and links are as they were: their files are the last release's, not rewritten
     assert [name for name in inode_before if inodes(pkg)[name] == inode_before[name]] == [
         name for name in inode_before if "claims." not in name and not name.endswith((".sqlite", "datapackage.json", "SHA256SUMS"))]
