@@ -307,6 +307,11 @@ def _remove_later(remover: ThreadPoolExecutor):
     return remove
 
 
+def _unlink_later(remover: ThreadPoolExecutor):
+    """Delete a file on `remover`'s thread (the state's files of the build before)."""
+    return lambda path: remover.submit(incremental.unlink_quietly, path)
+
+
 def _write_and_publish(spec: PackageSpec, tables: dict[str, pa.Table], target: Path, created: str | None, notes: list[str],
                        writer: incremental.Writer | None = None, remove=None) -> tuple[list[str], dict[str, str], bool, list[str]]:
     """Stage the release, check it against a frozen one, publish it (call under the build lock).
@@ -349,7 +354,7 @@ def _rebuild(spec: PackageSpec, target: Path, fingerprint: str, created: str | N
                 files, hashes, changed, notes = _write_and_publish(spec, published(plan.tables), target, created, notes, writer,
                                                                    _remove_later(remover))
             if saved.result:
-                incremental.save_release(spec, state, writer, target, hashes)
+                incremental.save_release(spec, state, writer, target, hashes, _unlink_later(remover))
     return BuildResult(path=target, version=version, row_counts=counts, files=files, unchanged=not changed, report=Report([]),
                        notes=notes, edited=plan.edited), []
 
@@ -399,7 +404,7 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
                 files, hashes, changed, notes = _write_and_publish(spec, public, target, created, notes, writer,
                                                                    _remove_later(remover))
             if state is not None and saved.result:
-                incremental.save_release(spec, state, writer, target, hashes)
+                incremental.save_release(spec, state, writer, target, hashes, _unlink_later(remover))
             elif fingerprint is not None:
                 incremental.discard_state(spec)
     except OSError as exc:

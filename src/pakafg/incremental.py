@@ -214,8 +214,14 @@ def write_tables(spec: PackageSpec, state: State, tables: dict[str, pa.Table], c
         return False
 
 
-def save_state(spec: PackageSpec, state: State) -> None:
-    """Write `state.pickle` atomically (after `write_tables`), then drop the files of earlier states. Never raises."""
+def unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def save_state(spec: PackageSpec, state: State, remove=unlink_quietly) -> None:
+    """Write `state.pickle` atomically (after `write_tables`), then drop the files of earlier states (by `remove`,
+    which may do it on another thread). Never raises."""
     import pickle
 
     folder = state_dir(spec)
@@ -230,8 +236,7 @@ def save_state(spec: PackageSpec, state: State) -> None:
     keep = {STATE_FILE, state.working, *state.arrow.values()}
     for entry in os.listdir(folder):  # the tables and database of earlier builds
         if entry not in keep:
-            with contextlib.suppress(OSError):
-                os.unlink(folder / entry)
+            remove(folder / entry)
 
 
 def discard_state(spec: PackageSpec) -> None:
@@ -240,11 +245,11 @@ def discard_state(spec: PackageSpec) -> None:
         (state_dir(spec) / STATE_FILE).unlink()
 
 
-def save_release(spec: PackageSpec, state: State, writer: Writer, target: Path, hashes: dict[str, str]) -> None:
+def save_release(spec: PackageSpec, state: State, writer: Writer, target: Path, hashes: dict[str, str], remove=unlink_quietly) -> None:
     """Record in `state` the release a build just published (with `writer`) and save it (after `write_tables`)."""
     state.published, state.working = published_keys(target, hashes), writer.working_out.name
     state.csv_ends.update(writer.csv_ends)
-    save_state(spec, state)
+    save_state(spec, state, remove)
 
 
 def published_keys(target: Path, hashes: dict[str, str]) -> dict[str, tuple]:

@@ -49,7 +49,7 @@ class TableSpec:
         """Raise PakafgError (naming the schema file at `path`) unless frictionless accepts the descriptor."""
         try:
             schema = Schema.from_descriptor(public_descriptor(self.descriptor))
-        except Exception as exc:  # frictionless raises FrictionlessException
+        except Exception as exc:  # noqa: BLE001 - frictionless raises FrictionlessException, and others on odd input
             raise PakafgError(f"{path}: not a valid Table Schema: {exc}") from None
         self.__dict__["schema"] = schema  # what `schema` answers from now on (a frozen dataclass: no setattr)
 
