@@ -17,6 +17,7 @@ import math
 import multiprocessing
 import os
 import pickle
+import re
 import signal
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,6 +27,8 @@ from operator import itemgetter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from frictionless.fields import StringField
 
 from .issues import Issue
 from .load import Node, folder_issues, parse_text, read_text
@@ -110,6 +113,46 @@ def record_files(spec: PackageSpec, table: TableSpec) -> list[tuple[Path, str]]:
     return [(folder / name, f"{table.directory}/{name}") for name in names]
 
 
+def text_check(field) -> tuple | None:
+    """(missing values, min length, max length, pattern match, enum) under which frictionless' reader of a
+    text field answers `(value, None)` for a text value; None for a field whose reader it cannot speak for.
+
+    Mirrors `Field.create_cell_reader` and `StringField.create_value_reader`
+    (frictionless 5): a text cell that is not a missing value is read as
+    itself (the default format), then each supported constraint is checked —
+    `required` passes for any value, `minLength`/`maxLength` compare `len`,
+    `pattern` is `re.compile("^{0}$".format(pattern)).match` (so, as there, a
+    trailing newline passes `$`), `enum` is membership. When a value passes all
+    of them here, the reader would have returned it unchanged with no notes;
+    when it does not, the caller asks the reader itself, so every note (and
+    message) stays frictionless' own.
+    """
+    if type(field) is not StringField or field.format != "default":
+        return None
+    if not set(field.supported_constraints) <= {"required", "minLength", "maxLength", "pattern", "enum"}:
+        return None
+    missing = field.missing_values
+    if not field.has_defined("missing_values") and field.schema:
+        missing = field.schema.missing_values
+    if not all(type(m) is str for m in missing):
+        return None
+    c = field.constraints
+    low, high, pattern, enum = c.get("minLength"), c.get("maxLength"), c.get("pattern"), c.get("enum")
+    if any(v is not None and type(v) is not int for v in (low, high)) or (pattern is not None and type(pattern) is not str):
+        return None
+    if enum is not None and not (isinstance(enum, list) and all(type(v) is str for v in enum)):
+        return None
+    return (frozenset(missing), 0 if low is None else low, sys.maxsize if high is None else high,
+            None if pattern is None else re.compile("^{0}$".format(pattern)).match,
+            None if enum is None else frozenset(enum))
+
+
+def _passes(check: tuple, raw: str) -> bool:
+    """Whether a text value passes a `text_check` (and so is read as itself, with no notes)."""
+    missing, low, high, match, enum = check
+    return raw not in missing and low <= len(raw) <= high and (match is None or match(raw) is not None) and (enum is None or raw in enum)
+
+
 class _Typer:
     """Types raw strings with frictionless' own cell readers, built once per field.
 
@@ -143,6 +186,11 @@ class _Typer:
             if name in self.readers and name not in unique
             and (f.type != "string" or "enum" in f.constraints or "pattern" in f.constraints or name in references)
         }
+        # text values that certainly pass their field's reader (the usual case) are answered without it
+        self.text_checks = {name: check for name, f in self.fields.items()
+                            if name in self.readers and (check := text_check(f)) is not None}
+        # the same for fields that are not memoised (a memoised value is the one object every row shares)
+        self.direct_checks = {name: check for name, check in self.text_checks.items() if name not in self.memo}
 
     def absent(self, deferred: frozenset[str]) -> tuple[dict[str, Any], list[tuple[str, Any, dict]]]:
         """What a record that leaves keys out gets, computed once per `deferred` set:
@@ -177,7 +225,11 @@ class _Typer:
             known = memo.get(raw)
             if known is not None:
                 return known
-        value, notes = self.readers[name](raw)
+        check = self.text_checks.get(name)
+        if check is not None and type(raw) is str and _passes(check, raw):
+            value, notes = raw, None  # what the reader answers, proven without it
+        else:
+            value, notes = self.readers[name](raw)
         if type(value) is str:  # text (the usual case) needs none of the checks below
             pass
         elif isinstance(value, Decimal):
@@ -232,6 +284,7 @@ def _type_mapping(
     node: Node,
     allowed: list[str],
     allowed_set: frozenset[str],
+    typed: frozenset[str],
     fixed: dict[str, Any],
     path: str,
     issues: list[Issue],
@@ -242,7 +295,8 @@ def _type_mapping(
 
     Runs once per record and per child item, so the usual case (known keys, single
     text values) takes the fewest steps; `allowed` (in schema order, for hints) and
-    `allowed_set` (for the check) are the same keys.
+    `allowed_set` (for the check) are the same keys; `typed` are the fields whose
+    values the mapping gives (every field but the keys in `fixed`).
     """
     mapping: dict[str, Node] = node.value
     id_field = typer.id_field
@@ -268,26 +322,38 @@ def _type_mapping(
     for name, value in fixed.items():
         if name in cells:
             cells[name] = value
-    passthrough, defaults, memos = typer.passthrough, typer.defaults, typer.memo
+    passthrough, defaults, memos, direct_checks = typer.passthrough, typer.defaults, typer.memo, typer.direct_checks
     for name, value_node in mapping.items():
-        if name not in cells or name in fixed:
-            continue  # an unknown key (reported above) or a child list
-        positions[name] = (value_node.line, value_node.column)
+        if name not in typed:
+            continue  # an unknown key (reported above), a child list or a field given by `fixed`
         raw = value_node.value
+        positions[name] = (value_node.line, value_node.column)
         if type(raw) is str:  # a value is text, None, or a mapping or list (load.Node)
-            if raw.strip() == "":
+            if not raw or raw.isspace():  # `raw.strip() == ""`, without building the stripped copy
                 bad.add(name)
                 issues.append(Issue(code="empty-string", message="empty string", path=path, line=value_node.line,
                                     column=value_node.column, table=table.name, record_id=record_id, field=name,
                                     hint="omit the key or write null when the value is unknown"))
                 cells[name] = None
                 continue
+            if name in passthrough:  # what typer.cell would answer, without the call
+                cells[name] = raw
+                continue
+            check = direct_checks.get(name)
+            if check is not None:  # typer.cell's fast path (`_passes`), without the calls
+                missing, low, high, match, enum = check
+                if raw not in missing and low <= len(raw) <= high and (match is None or match(raw)) and (enum is None or raw in enum):
+                    cells[name] = raw
+                    continue
         elif raw is None:
             if name in defer_required:
                 cells[name] = None
                 continue
             if (default := defaults[name]) is not None:
                 raw = default
+            if name in passthrough:
+                cells[name] = raw
+                continue
         else:
             bad.add(name)
             issues.append(Issue(code="wrong-shape", message=f"expected a single value, found a {value_node.kind}",
@@ -295,18 +361,15 @@ def _type_mapping(
                                 record_id=record_id, field=name, hint="write one value on the key's line"))
             cells[name] = None
             continue
-        if name in passthrough:  # what typer.cell would answer, without the call
-            cells[name] = raw
-            continue
         memo = memos.get(name)
         known = memo.get(raw) if memo is not None else None  # typer.cell's memo, without the call
-        typed, notes = known if known is not None else typer.cell(name, raw)
+        typed_value, notes = known if known is not None else typer.cell(name, raw)
         if notes:
             issues.append(_note_issue(table, name, raw, next(iter(notes)), path, value_node.line, value_node.column, record_id))
             if "type" in notes or "required" in notes:
-                typed = None
+                typed_value = None
                 bad.add(name)
-        cells[name] = typed
+        cells[name] = typed_value
     return Row(table.name, path, node.line, cells, positions, bad)
 
 
@@ -319,9 +382,11 @@ class _Child:
     item_fields: list[str]  # fields written inside an item
     item_set: frozenset[str] = field(init=False)  # the same, for checking an item's keys
     deferred: frozenset[str] = field(init=False)  # key fields a record may leave out: the build computes them (citation offsets)
+    typed: frozenset[str] = field(init=False)  # fields an item's values give: all but the parent's keys
 
     def __post_init__(self):
         self.item_set = frozenset(self.item_fields)
+        self.typed = frozenset(self.spec.field_names) - frozenset(self.parent_fields)
         self.deferred = frozenset(n for n in self.spec.primary_key if not self.spec.required(n))
 
 
@@ -361,7 +426,7 @@ def _collect_children(parent: TableSpec, record: Node, record_id: str | None, la
                                     record_id=record_id, field=child.key,
                                     hint=f"write items as `- {child.item_fields[0]}: …` with keys {', '.join(child.item_fields)}"))
                 continue
-            rows_of_child.append(_type_mapping(child.spec, child.typer, item, child.item_fields, child.item_set, fixed, path,
+            rows_of_child.append(_type_mapping(child.spec, child.typer, item, child.item_fields, child.item_set, child.typed, fixed, path,
                                                issues, record_id, defer_required=child.deferred))
 
 
@@ -410,9 +475,11 @@ class _TableReader:
     allowed: list[str]
     layout: list[_Child]
     allowed_set: frozenset[str] = field(init=False)  # `allowed`, for checking a record's keys
+    typed: frozenset[str] = field(init=False)  # fields a record's values give: all but the file's group (read_record_file)
 
     def __post_init__(self):
         self.allowed_set = frozenset(self.allowed)
+        self.typed = frozenset(self.table.field_names) - {self.table.group_by}
 
 
 def table_reader(spec: PackageSpec, table: TableSpec) -> _TableReader:
@@ -454,7 +521,7 @@ def read_record_file(reader: _TableReader, file: Path, path: str) -> FileRows:
             issues.append(Issue(code="wrong-shape", message=f"expected a record (a mapping), found a {record.kind}",
                                 path=path, line=record.line, column=record.column, table=table.name))
             continue
-        row = _type_mapping(table, typer, record, allowed, allowed_set, fixed, path, issues, None)
+        row = _type_mapping(table, typer, record, allowed, allowed_set, reader.typed, fixed, path, issues, None)
         rid = row.cells.get(id_field)
         if not table.group_by and rid is not None and rid != stem:
             line, col = row.where(id_field)
