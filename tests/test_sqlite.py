@@ -162,3 +162,19 @@ def test_export_refuses_a_null_in_a_required_column(package, tmp_path):
                             pa.array([None] * events.num_rows, type=pa.string()))
     with pytest.raises(PakafgError, match=r"table events breaks its schema: NOT NULL constraint failed: events\.event_type"):
         sqlite.write_package(spec, {**tables, "events": bad}, tmp_path)
+
+
+def test_a_database_that_cannot_be_written_is_an_os_error(package, tmp_path):
+    """SQLite's own errors on writing (a full disk, a missing folder) reach `build` as OSError, which it reports
+    as "could not write the release", not as a traceback."""
+    from pakafg.export import sqlite
+    from pakafg.tables import compile_tables
+    from pakafg.validate import validate
+
+    spec = load_package_spec(package)
+    tables = compile_tables(spec, validate(package).collection.rows)
+    with pytest.raises(OSError, match="SQLite could not write the database: unable to open database"):
+        sqlite.write_package(spec, tables, tmp_path / "no-such-folder")
+    (tmp_path / "out").mkdir()
+    with pytest.raises(OSError):  # the working copy's folder is missing: refused before SQLite opens it
+        sqlite.write_package(spec, tables, tmp_path / "out", working=tmp_path / "no-such-folder" / "working.sqlite")

@@ -214,9 +214,12 @@ def write_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path, wor
         for name in tables:
             _check_constraints(con, name, ddl[name])
         _check_foreign_keys(con)
-        con.execute("VACUUM INTO ?", (str(path),))  # reads the database, never changes it
-        if working is not None:
-            _save(con, working)
+        try:
+            con.execute("VACUUM INTO ?", (str(path),))  # reads the database, never changes it
+            if working is not None:
+                _save(con, working)
+        except sqlite3.OperationalError as exc:  # a full disk, a folder that cannot be written: the build reports it
+            raise OSError(f"SQLite could not write the database: {exc}") from exc
     finally:
         con.close()
     return path
