@@ -340,11 +340,9 @@ def _type_mapping(
                 cells[name] = raw
                 continue
             check = direct_checks.get(name)
-            if check is not None:  # typer.cell's fast path (`_passes`), without the calls
-                missing, low, high, match, enum = check
-                if raw not in missing and low <= len(raw) <= high and (match is None or match(raw)) and (enum is None or raw in enum):
-                    cells[name] = raw
-                    continue
+            if check is not None and _passes(check, raw):  # typer.cell's fast path, without the call
+                cells[name] = raw
+                continue
         elif raw is None:
             if name in defer_required:
                 cells[name] = None

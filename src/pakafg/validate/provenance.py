@@ -83,10 +83,6 @@ class IndexedText:
 
     def _span(self, at: int, length: int) -> tuple[int, int]:
         """Original (start, end) of the folded span [at, at + length); the span's ends are never spaces."""
-        last = self._starts[-1]
-        if at >= last:  # past the last run of spaces (most quotes: a text's runs are mostly in its heading): one shift for both ends
-            shift = self._origins[-1] - last
-            return at + shift, at + length + shift
         return self.original_offset(at), self.original_offset(at + length - 1) + 1
 
     def find_all(self, quote: str, limit: int = 2) -> list[tuple[int, int]]:
@@ -448,9 +444,7 @@ def numbers_in(text: str) -> set[float]:
     if _PHRASE_WORDS.isdisjoint(words) and (_ARTICLES.isdisjoint(words) or _PERIOD_WORDS.isdisjoint(words)):
         # no number words (the usual quote): each run of digits is a number of its own, as the loop below would read it
         for tok in _DIGITS.findall(text):  # what `_Phrase.start` then `flush` add for each
-            digits = tok.replace(",", "")
-            # up to 15 ASCII digits are exact as a Decimal, and float() rounds that value as it rounds the text
-            found.add(float(digits) if len(digits) <= 15 and digits.isascii() else float(0 + (Decimal(digits) or 0)))
+            found.add(float(tok.replace(",", "")))  # rounded correctly, as float(Decimal(...)) rounds
         return found
     tokens = _NUMBER_TOKEN.findall(text)
     for i, tok in enumerate(tokens):
