@@ -139,7 +139,7 @@ def validate(root: Path, fmt: str | None, max_errors: int) -> None:
 
     Example: pakafg validate --format github
     """
-    from .validate import validate as run
+    from .check import validate as run
 
     try:
         with _busy("validating records…"):
@@ -149,8 +149,7 @@ def validate(root: Path, fmt: str | None, max_errors: int) -> None:
     fmt = _fmt(fmt)
     render_issues(result.report.issues, fmt, max_errors)
     if fmt == "text" and result.valid:
-        counts = ", ".join(f"{n} {t}" for t, n in ((t, len(r)) for t, r in result.collection.rows.items()))
-        click.echo(f"valid: {counts}")
+        click.echo("valid: " + ", ".join(f"{n} {t}" for t, n in result.row_counts.items()))
     sys.exit(0 if result.valid else EXIT_INVALID)
 
 
@@ -169,7 +168,6 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
     Example: pakafg build
     """
     from .build import build as run
-    from .release import ReleasedVersionChanged
 
     fmt = _fmt(fmt)
     try:
@@ -177,22 +175,20 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
             result = run(root, out)
     except InvalidPackage as exc:
         _refuse(exc, "build", fmt, max_errors, note="; previous output left untouched")
-    except ReleasedVersionChanged as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
     except PakafgError as exc:
         _fail(exc)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     if fmt == "json":
-        click.echo(json.dumps({"path": str(result.path), "version": result.version, "unchanged": result.unchanged,
-                               "tables": result.row_counts, "files": result.files, "notes": result.notes,
-                               "edited": result.edited}, indent=2))
+        click.echo(json.dumps({"path": str(result.path), "version": result.version, "development": result.development,
+                               "unchanged": result.unchanged, "tables": result.row_counts, "files": result.files,
+                               "notes": result.notes}, indent=2))
         return
     state = "unchanged (same bytes as before)" if result.unchanged else "written"
-    click.echo(f"release {result.version} {state}: {result.path}")
-    if result.edited:
-        click.echo(f"  incremental: {len(result.edited)} edited record file(s) read and checked; the rest as the last build proved it")
+    kind = "development build" if result.development else "release"
+    click.echo(f"{kind} {result.version} {state}: {result.path}")
+    if result.development:
+        click.echo("  (the data differs from every release; `pakafg release` makes the next one — maintainers only)")
     for table, n in result.row_counts.items():
         click.echo(f"  {table:<15} {n:>7} rows   csv/{table}.csv  parquet/{table}.parquet")
     for database in (f for f in result.files if f.endswith(".sqlite")):
@@ -281,7 +277,8 @@ def schemas_command(check: bool, root: Path) -> None:
 
     Example: pakafg schemas
     """
-    from .schemas import json_schema_files, load_package_spec
+    from .schemas import load_package_spec
+    from .targets import json_schema_files
 
     _sync_generated(root, lambda: json_schema_files(load_package_spec(root)), check, "schemas")
 
@@ -294,36 +291,38 @@ def coverage_command(check: bool, root: Path) -> None:
 
     Example: pakafg coverage --check
     """
+    from .check import validate as run
+    from .compile import compile_tables
     from .coverage import PAGE, coverage_markdown
-    from .validate import validate as run
 
     def page() -> dict[str, str]:
         result = run(root)
         if not result.valid:
             render_issues(result.report.issues, "text", 20)
             sys.exit(EXIT_INVALID)
-        return {PAGE: coverage_markdown(result)}
+        return {PAGE: coverage_markdown(compile_tables(result))}
 
     _sync_generated(root, page, check, "coverage")
 
 
 @cli.command("diff")
-@click.argument("ref")
+@click.argument("ref", required=False)
 @root_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
               help="text, json (machine-readable) or markdown (CI job summary).")
-@click.option("--check/--no-check", default=True, show_default=True,
-              help="Exit 1 when the version bump in datapackage.yaml is smaller than the changes require.")
-def diff_command(ref: str, root: Path, fmt: str, check: bool) -> None:
-    """Compare the data at git REF with the working tree: records, fields, schemas, required bump.
+def diff_command(ref: str | None, root: Path, fmt: str) -> None:
+    """Compare the working tree with git REF (default: the latest release): records, fields, schemas, required bump.
 
-    REF is extracted with `git archive` (the working tree is untouched); both
-    sides are validated and compared by primary key. Field added/removed/
-    renamed/retyped = major; records added = minor; records corrected = patch.
+    Without REF the base is the commit recorded in the newest releases/<version>.json
+    (no git tag needed). REF is extracted with `git archive` (the working tree is
+    untouched); both sides are validated and compared by primary key. Field
+    added/removed/renamed/retyped = major; records added = minor; records
+    corrected = patch. Contributors never change the version: `pakafg release` does.
 
-    Example: pakafg diff v0.1.0 --format markdown >> "$GITHUB_STEP_SUMMARY"
+    Example: pakafg diff origin/main --format markdown >> "$GITHUB_STEP_SUMMARY"
     """
-    from .release import diff, render_markdown, render_text
+    from .versioning.diff import diff
+    from .versioning.render import render_markdown, render_text
 
     try:
         result = diff(root, ref)
@@ -337,25 +336,27 @@ def diff_command(ref: str, root: Path, fmt: str, check: bool) -> None:
         click.echo(render_markdown(result), nl=False)
     else:
         click.echo(render_text(result), nl=False)
-    sys.exit(EXIT_INVALID if check and not result.bump_ok else 0)
 
 
 @cli.command("release")
 @root_option
-@click.option("--base", default=None, help="Git ref of the previous release (default: tag v<newest released version>).")
-def release_command(root: Path, base: str | None) -> None:
-    """Freeze the version in datapackage.yaml: build, CHANGELOG.md entry, releases/<version>.json.
+@click.option("--bump", type=click.Choice(["patch", "minor", "major"]), default=None,
+              help="Bump at least this much (default: the smallest bump the changes since the latest release need).")
+def release_command(root: Path, bump: str | None) -> None:
+    """Cut the next release (maintainers): version from the diff, CHANGELOG entry, build, releases/<version>.json.
 
-    Refuses when the inputs are not committed, the version is already released
-    or its bump is smaller than the changes since the previous release require.
-    Afterwards `pakafg build` refuses to change that version's content.
+    Compares the committed data with the commit of the latest release, sets the
+    next version in datapackage.yaml (the smallest bump the changes need, or
+    --bump), writes the CHANGELOG.md entry and CITATION.cff, builds
+    build/<version>/ and freezes it. Refuses uncommitted inputs and a --bump
+    smaller than the changes need.
 
     Example: pakafg release
     """
-    from .release import release
+    from .versioning.release import release
 
     try:
-        result = release(root, base)
+        result = release(root, bump)
     except InvalidPackage as exc:
         _refuse(exc, "release")
     except PakafgError as exc:
@@ -364,8 +365,8 @@ def release_command(root: Path, base: str | None) -> None:
     click.echo(f"released {result.version}: {result.path}")
     click.echo(f"  manifest  {result.manifest}")
     click.echo(f"  changelog {result.changelog}")
-    click.echo("now commit and tag it:")
-    click.echo(f"  {result.tag_command}")
+    click.echo("now commit it:")
+    click.echo(f"  {result.commit_command}")
 
 
 @cli.command("dictionary")

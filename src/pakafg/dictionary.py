@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .schemas import SQLITE_TYPES, PackageSpec, TableSpec, load_package_spec, to_pyarrow
+from .schemas import PackageSpec, TableSpec, load_package_spec
+from .targets import SQLITE_TYPES, to_pyarrow
 
 DICTIONARY_FILE = "docs/data-dictionary.md"
 

@@ -37,9 +37,9 @@ from yaml.resolver import BaseResolver, Resolver
 from yaml.serializer import Serializer
 
 from .issues import Issue, PakafgError
-from .load import NULL_SCALARS, Node, parse_text, read_text, to_plain
-from .records import record_files
-from .schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec, schema_header
+from .read.files import read_text, record_files
+from .read.yaml import NULL_SCALARS, Node, parse_text, to_plain
+from .schemas import PackageSpec, TableSpec, schema_header
 
 STR = BaseResolver.DEFAULT_SCALAR_TAG
 HELP_PREFIX = "#|"
@@ -131,9 +131,7 @@ class _Shape:
 def _shape(package: PackageSpec, table: TableSpec) -> _Shape:
     lists = {}
     for child in package.children_of(table.name):
-        parent_fields = {table.id_field, LIST_KEYS_TABLE_FIELD, LIST_KEYS_ID_FIELD}
-        items = [n for n in child.field_names if n not in parent_fields and not child.field(n).get("x-computed")]
-        lists[child.records["key"]] = _Shape(items, _field_types(child), {}, {})
+        lists[child.list_key] = _Shape(package.item_fields(child.name), _field_types(child), {}, {})
     defaults = {f["name"]: f["x-default"] for f in table.fields if "x-default" in f}
     return _Shape(package.record_keys(table.name), _field_types(table), defaults, lists)
 
@@ -243,7 +241,7 @@ def _table_of(package: PackageSpec, rel: str) -> TableSpec | None:
 
 def select_files(package: PackageSpec, paths: list[str | Path] | None = None) -> list[tuple[TableSpec, Path, str]]:
     """(table, file, repo-relative path) of the record files to format: all of them, or those under `paths`."""
-    everything = [(table, file, rel) for table in package.record_tables() for file, rel in record_files(package, table)]
+    everything = [(table, file, rel) for table in package.record_tables() for file, rel in record_files(package.root, table.directory)]
     if not paths:
         return everything
     root = package.root.resolve()

@@ -63,11 +63,84 @@ class InvalidPackage(PakafgError):
         super().__init__(f"{sum(i.severity == 'error' for i in issues)} error(s) in the records")
 
 
+MAX_ISSUES_PER_FILE = 100  # beyond this, a file's issues are counted, not listed: a flood must not bury the rest
+KEEP_PER_FILE = 10 * MAX_ISSUES_PER_FILE  # kept in memory per file before duplicates are dropped; the rest are counted
+
+
+class Collector:
+    """Issues as the checks find them: at most KEEP_PER_FILE per file kept, the others counted.
+
+    A 1 MiB file can hold a quarter of a million empty records, each a
+    handful of issues; keeping them all cost gigabytes. What is kept is plenty
+    for the report, which lists at most MAX_ISSUES_PER_FILE per file.
+    """
+
+    def __init__(self, keep: int = KEEP_PER_FILE):
+        self.keep = keep
+        self.issues: list[Issue] = []
+        self.count: dict[str | None, int] = {}
+        self.hidden: dict[str, tuple[int, int]] = {}  # path -> (errors, warnings) not kept
+
+    def add(self, issue: Issue) -> None:
+        if issue.path is not None and self.full(issue.path):
+            self.hide(issue.path, issue.severity)
+            return
+        self.count[issue.path] = self.count.get(issue.path, 0) + 1
+        self.issues.append(issue)
+
+    def hide(self, path: str, severity: str = "error") -> None:
+        """Count an issue of `path` without keeping it."""
+        errors, warnings = self.hidden.get(path, (0, 0))
+        self.hidden[path] = (errors + (severity == "error"), warnings + (severity != "error"))
+
+    def extend(self, issues) -> None:
+        for issue in issues:
+            self.add(issue)
+
+    def full(self, path: str) -> bool:
+        """Whether further issues of `path` are only counted (a check may then skip building their messages)."""
+        return self.count.get(path, 0) >= self.keep
+
+    def report(self) -> Report:
+        return Report.of(self.issues, hidden=self.hidden)
+
+
 @dataclass
 class Report:
     """All issues of one run, sorted by place."""
 
     issues: list[Issue] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, issues: list[Issue], per_file: int = MAX_ISSUES_PER_FILE, hidden: dict | None = None) -> Report:
+        """Deduplicated, sorted, at most `per_file` issues per file (then one `more-issues` line with the count).
+
+        Later checks often restate an earlier failure at the same place: the
+        first issue per (file, line, field, record) is kept.
+        """
+        seen, kept = set(), []
+        for issue in issues:
+            key = ((issue.path, issue.line, issue.field, issue.record_id) if issue.field
+                   else (issue.path, issue.line, issue.code, issue.message))
+            if key not in seen:
+                seen.add(key)
+                kept.append(issue)
+        kept.sort(key=Issue.sort_key)
+        out, shown, hidden = [], {}, dict(hidden or {})
+        for issue in kept:
+            n = shown.get(issue.path, 0)
+            if issue.path is not None and n >= per_file:
+                errors, warnings = hidden.get(issue.path, (0, 0))
+                hidden[issue.path] = (errors + (issue.severity == "error"), warnings + (issue.severity != "error"))
+                continue
+            shown[issue.path] = n + 1
+            out.append(issue)
+        for path, (errors, warnings) in hidden.items():
+            out.append(Issue(code="more-issues", path=path, severity="error" if errors else "warning",
+                             message=f"{errors + warnings} more issue(s) in this file are not listed ({errors} error(s), {warnings} warning(s))",
+                             hint="fix the ones above and run again; the rest are often the same mistake repeated"))
+        out.sort(key=Issue.sort_key)
+        return cls(out)
 
     @property
     def errors(self) -> list[Issue]:
@@ -91,6 +164,7 @@ CODES: dict[str, str] = {
     "wrong-file-type": "A record file is a directory, FIFO or device (not a regular file), or a table folder is a file.",
     "file-outside-repo": "A record file or folder is a symlink to a place outside the repository (it is not read).",
     "stray-file": "Warning: a file in a record folder that is not read (hidden, wrong extension, or a subfolder).",
+    "unknown-folder": "A folder under tables/ that is not a table's folder: its records would not be read.",
     "formula-like-text": "Warning: text starts with = + - @, a tab or CR; published as written, but a spreadsheet may run it as a formula.",
     "encoding-error": "A record file is not valid UTF-8.",
     "byte-order-mark": "A record file starts with a UTF-8 byte-order mark.",
@@ -136,6 +210,8 @@ CODES: dict[str, str] = {
     "quote-offset-mismatch": "A citation's `start` does not point at its quote.",
     "number-not-in-quote": "A numeric claim states a number its quote does not contain.",
     # formatting (fmt.py)
+    "more-issues": "A file has more issues than are listed (at most 100 per file); fix those shown and run again.",
+    "format": "A value does not have the field's format (a web address must start with http:// or https://).",
     "not-canonical": "A record file is not in canonical form; `pakafg fmt <file>` rewrites it.",
     "yaml-comment": "A comment `pakafg fmt` would lose (only the schema header and `#|` help lines are dropped); move it into `note:`.",
 }

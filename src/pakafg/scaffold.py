@@ -15,9 +15,9 @@ import re
 from pathlib import Path
 
 from .issues import PakafgError
-from .load import load_file
-from .records import record_files
-from .schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec, schema_header
+from .read.files import read_text, record_files
+from .read.yaml import parse_text
+from .schemas import PackageSpec, TableSpec, schema_header
 
 HELP = "#|"
 
@@ -25,10 +25,11 @@ HELP = "#|"
 def existing_ids(package: PackageSpec, table: TableSpec) -> dict[str, str]:
     """ID -> file of every record of `table` (tombstones included), plus every file stem."""
     ids: dict[str, str] = {}
-    for file, rel in record_files(package, table):
+    for file, rel in record_files(package.root, table.directory):
         if not table.group_by:
             ids.setdefault(file.stem, rel)
-        root, _ = load_file(file, rel)
+        text, _ = read_text(file, rel)
+        root = parse_text(text, rel)[0] if text is not None else None
         records = [] if root is None else root.value if root.kind == "list" else [root]
         for record in records:
             if record.kind == "mapping" and table.id_field in record.value:
@@ -81,9 +82,8 @@ def record_template(package: PackageSpec, table: str, record_id: str, values: di
     indent, marker = ("  ", "- ") if spec.group_by else ("", "")
     lines = _fields_block(spec, names, values, indent, marker)
     for child in package.children_of(table):
-        key = child.records["key"]
-        parent_fields = {spec.id_field, LIST_KEYS_TABLE_FIELD, LIST_KEYS_ID_FIELD}
-        items = [n for n in child.field_names if n not in parent_fields and not child.field(n).get("x-computed")]
+        key = child.list_key
+        items = package.item_fields(child.name)
         title = child.descriptor.get("title", child.name)
         lines.append(f"{indent}{HELP} {key}: {title}. {child.descriptor.get('description', '')}".rstrip())
         lines.append(f"{indent}{HELP} Fill in one item per entry; delete the whole `{key}:` list when there is none.")

@@ -1,24 +1,60 @@
-"""Writers for the release formats, one module per format (zavod's exporters).
+"""Export: the compiled tables -> every file of a release, in one staging folder (zavod's exporters).
 
-Each exporter takes the compiled Arrow tables and writes its files under the
-release's staging directory, returning the paths it wrote; `datapackage` runs
-last because it describes (size + sha256) what the others wrote. Formats that
-hold every table in one file (SQLite) are in PACKAGE_EXPORTERS and write the
-whole package at once with `write_package(spec, tables, out)`.
+One module per format. `csv` and `parquet` write one file per table
+(`write(name, table, out)`); `sqlite` writes one database holding every table
+(`write_package(spec, tables, out)`); `datapackage` runs last because it
+describes (path, size, sha256) what the others wrote, and `SHA256SUMS` lists
+every file. Exporters only write; they never decide what goes into a release.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from ..schemas import PackageSpec
 from . import csv, datapackage, parquet, sqlite
 
-EXPORTERS = (csv, parquet)
+TABLE_EXPORTERS = (csv, parquet)
 PACKAGE_EXPORTERS = (sqlite,)
+CHANGELOG_FILE = "CHANGELOG.md"
 
 
+@dataclass(frozen=True)
+class Edition:
+    """What distinguishes one release of the same tables: its version, date and release notes."""
 
-def relative_path(exporter, name: str) -> str:
-    """Where a per-table exporter writes table `name` inside a release (`exporter.write` returns the same path)."""
-    return f"{exporter.FOLDER}/{name}.{exporter.FORMAT}"
+    version: str
+    created: str | None
+    development: bool = False  # a build of changes made after the last release (never a released version)
+    notes: str | None = None  # this version's CHANGELOG entry, once `pakafg release` wrote it
 
 
-__all__ = ["EXPORTERS", "PACKAGE_EXPORTERS", "csv", "datapackage", "parquet", "relative_path", "sqlite"]
+def write_tables(tables: dict[str, pa.Table], out: Path) -> None:
+    """Every per-table file (CSV, Parquet): they depend on the rows alone, not on the edition."""
+    for exporter in TABLE_EXPORTERS:
+        for name, table in tables.items():
+            exporter.write(name, table, out)
+
+
+def write_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path, edition: Edition,
+                  hashes: dict[str, str] | None = None) -> list[str]:
+    """The files that describe the package (SQLite, release notes, datapackage.json, SHA256SUMS), after `write_tables`.
+
+    Returns every file of the release, relative to `out`, sorted. `hashes` (path -> sha256) holds digests already computed.
+    """
+    hashes = {} if hashes is None else hashes
+    described = [(exporter, out / exporter.FOLDER / f"{name}.{exporter.FORMAT}") for exporter in TABLE_EXPORTERS if exporter is not csv
+                 for name in tables]
+    described += [(exporter, exporter.write_package(spec, tables, out)) for exporter in PACKAGE_EXPORTERS]
+    if edition.notes:
+        (out / CHANGELOG_FILE).write_text(edition.notes, encoding="utf-8", newline="\n")
+    files = [datapackage.file_entry(path, out, exporter.FORMAT, exporter.MEDIATYPE, hashes) for exporter, path in described]
+    datapackage.write(spec, tables, out, files, edition, hashes)
+    datapackage.write_sums(out, hashes)
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+
+
+__all__ = ["Edition", "PACKAGE_EXPORTERS", "TABLE_EXPORTERS", "write_package", "write_tables"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 from pathlib import Path
 
 import numpy as np
@@ -142,69 +141,14 @@ def _header(table: pa.Table) -> bytes:
     return header.getvalue().encode("utf-8")
 
 
-def write(name: str, table: pa.Table, out: Path, ends: list | None = None) -> Path:
-    """Write one table: the header with csv.writer, then the rows a batch at a time.
-
-    With `ends`, the byte offset where each row ends is appended to it (one int64 array), for `splice`.
-    """
+def write(name: str, table: pa.Table, out: Path) -> Path:
+    """Write one table: the header with csv.writer, then the rows a batch at a time."""
     path = out / FOLDER / f"{name}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = _header(table)
-    lengths = []
     with open(path, "wb") as fh:
-        fh.write(header)
+        fh.write(_header(table))
         if table.num_columns:
             for batch in table.to_batches(max_chunksize=BATCH_ROWS):
                 if batch.num_rows:
-                    lines = _lines(batch)
-                    _write_lines(fh, lines)
-                    if ends is not None:
-                        lengths.append(pc.binary_length(lines).to_numpy(zero_copy_only=False))
-    if ends is not None:
-        ends.append(len(header) + np.cumsum(np.concatenate(lengths) if lengths else np.zeros(0, np.int64), dtype=np.int64))
-    return path
-
-
-def _copy(source, sink, start: int, end: int) -> None:
-    """Append bytes [start, end) of `source` to `sink` (open files, `sink` unbuffered), in the kernel where it can."""
-    while start < end:
-        try:
-            done = os.copy_file_range(source.fileno(), sink.fileno(), end - start, start)
-        except (AttributeError, OSError):  # not Linux, or a file system that cannot
-            source.seek(start)
-            sink.write(source.read(end - start))
-            return
-        if done == 0:
-            raise ValueError(f"{source.name} ends before byte {end}")
-        start += done
-
-
-def splice(name: str, table: pa.Table, positions: np.ndarray, previous: Path, previous_ends: np.ndarray, out: Path,
-           ends: list | None = None) -> Path:
-    """Write table `name` by replacing only the rows at `positions` in the file `previous` wrote.
-
-    A row's bytes depend on that row alone, so the result is byte for byte what
-    `write` gives for `table`, provided `previous` holds the same rows elsewhere,
-    in the same places, and `previous_ends` are its row ends (from `write`'s `ends`).
-    """
-    path = out / FOLDER / f"{name}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    positions = np.asarray(positions, dtype=np.int64)
-    lines = _lines(table.take(pa.array(positions)).combine_chunks().to_batches()[0]) if len(positions) else None
-    starts = np.concatenate([[len(_header(table))], previous_ends[:-1]]) if len(previous_ends) else previous_ends
-    size = int(previous_ends[-1]) if len(previous_ends) else len(_header(table))
-    with open(previous, "rb") as old, open(path, "wb", buffering=0) as fh:
-        if os.fstat(old.fileno()).st_size != size:
-            raise ValueError(f"{previous} is not the file these row ends describe")
-        at = 0
-        for i, position in enumerate(positions):
-            _copy(old, fh, at, int(starts[position]))
-            fh.write(lines[i].as_buffer())
-            at = int(previous_ends[position])
-        _copy(old, fh, at, size)
-    if ends is not None:
-        growth = np.zeros(len(previous_ends), np.int64)
-        if len(positions):
-            growth[positions] = pc.binary_length(lines).to_numpy(zero_copy_only=False) - (previous_ends[positions] - starts[positions])
-        ends.append(previous_ends + np.cumsum(growth))
+                    _write_lines(fh, _lines(batch))
     return path

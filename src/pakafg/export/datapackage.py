@@ -12,7 +12,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..schemas import PackageSpec, public_descriptor
+from ..schemas import PackageSpec
+from ..targets import to_frictionless
 from . import csv as csv_export
 
 FILE_NAME = "datapackage.json"
@@ -58,15 +59,18 @@ def _sources(spec: PackageSpec, tables) -> list[dict]:
     return out
 
 
-def descriptor(spec: PackageSpec, tables, out: Path, files: list[dict], created: str | None,
-               hashes: dict[str, str] | None = None) -> dict:
+def descriptor(spec: PackageSpec, tables, out: Path, files: list[dict], edition, hashes: dict[str, str] | None = None) -> dict:
+    """The Data Package descriptor; `edition` (export.Edition) gives the version, `created` and whether it is a development build."""
     meta = spec.metadata
     desc: dict = {"$schema": PROFILE, "name": spec.name}
     for key in ("title", "description", "version", "homepage", "keywords"):
         if meta.get(key) is not None:
-            desc[key] = meta[key] if key != "version" else str(meta[key])
-    if created:
-        desc["created"] = created
+            desc[key] = meta[key]
+    desc["version"] = edition.version
+    if edition.development:
+        desc["pakafg:development"] = True
+    if edition.created:
+        desc["created"] = edition.created
     for key in ("licenses", "contributors"):
         if meta.get(key):
             desc[key] = meta[key]
@@ -81,20 +85,18 @@ def descriptor(spec: PackageSpec, tables, out: Path, files: list[dict], created:
             res["title"] = table.descriptor["title"]
         if table.descriptor.get("description"):
             res["description"] = table.descriptor["description"]
-        schema = public_descriptor(table.descriptor)
-        schema.pop("title", None)
-        schema.pop("description", None)
-        res["schema"] = schema
+        if table.is_derived:
+            res["pakafg:derived"] = True
+        res["schema"] = to_frictionless(table)
         resources.append(res)
     desc["resources"] = resources
     desc["pakafg:files"] = files
     return desc
 
 
-def write(spec: PackageSpec, tables, out: Path, files: list[dict], created: str | None,
-          hashes: dict[str, str] | None = None) -> Path:
+def write(spec: PackageSpec, tables, out: Path, files: list[dict], edition, hashes: dict[str, str] | None = None) -> Path:
     path = out / FILE_NAME
-    text = json.dumps(descriptor(spec, tables, out, files, created, hashes), ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps(descriptor(spec, tables, out, files, edition, hashes), ensure_ascii=False, indent=2) + "\n"
     path.write_text(text, encoding="utf-8", newline="\n")
     return path
 

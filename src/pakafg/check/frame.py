@@ -15,8 +15,10 @@ from typing import Callable
 import pandas as pd
 
 from ..issues import Issue, PakafgError
-from ..records import Row, row_columns
-from ..schemas import PANDAS_DTYPES, TableSpec
+from ..schemas import TableSpec
+from .types import TypedTable
+
+PANDAS_DTYPES = {"string": "str", "integer": "Int64", "number": "Float64", "boolean": "boolean", "date": "datetime64[s]"}
 
 
 @dataclass(frozen=True)
@@ -173,75 +175,80 @@ def cross_field_checks(spec: TableSpec) -> list:
     return [pa.Check(rule.test, name=rule.code, error=f"{rule.code}: {rule.hint}") for rule in rules_for(spec)]
 
 
-def to_frame(spec: TableSpec, rows: list[Row], columns: set[str] | None = None) -> pd.DataFrame:
-    """A DataFrame of the table's typed rows with the derived pandas dtypes (only `columns`, if given)."""
+def to_frame(table: TypedTable, columns: set[str] | None = None):
+    """A DataFrame of the table's typed columns (only `columns`, if given), with the pandas dtypes of `to_pandera`."""
+    names = [n for n in table.spec.field_names if columns is None or n in columns]
     data = {}
-    fields = [f for f in spec.fields if columns is None or f["name"] in columns]
-    for f, values in zip(fields, row_columns(rows, [f["name"] for f in fields])):
-        name, kind = f["name"], f.get("type", "string")
+    for name in names:
+        kind = table.spec.type_of(name)
+        column = table.data.column(name)
         if kind == "date":
-            data[name] = pd.to_datetime(pd.Series(values, dtype="object"), errors="coerce").astype(PANDAS_DTYPES["date"])
+            data[name] = pd.Series(column.cast("timestamp[s]").to_numpy(zero_copy_only=False), dtype=PANDAS_DTYPES["date"])
         else:
-            if not set(map(type, values)) <= _PLAIN_TYPES.get(kind, set()):  # only then is there anything to blank
-                values = [v if _type_ok(kind, v) else None for v in values]
-            data[name] = pd.Series(values, dtype=PANDAS_DTYPES[kind])
-    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+            data[name] = pd.Series(column.to_pylist(), dtype=PANDAS_DTYPES[kind])
+    return pd.DataFrame(data, index=pd.RangeIndex(table.data.num_rows))
 
 
-# value types `_type_ok` accepts as they are, per field type (checked for a whole column at C speed)
-_PLAIN_TYPES = {"string": {str, type(None)}, "integer": {int, float, type(None)}, "number": {int, float, type(None)}}
+def to_pandera(spec: TableSpec):
+    """A pandera `DataFrameSchema` for the table, derived from its Table Schema.
+
+    Consumers can validate a published CSV/Parquet with it (see README). Columns,
+    dtypes, nullability, enums, patterns, bounds and the primary key come from
+    the schema; cross-field rules from its `x-checks`.
+    """
+    import pandera.pandas as pa
+
+    columns = {}
+    for f in spec.fields:
+        c = f.get("constraints", {})
+        checks = []
+        if "enum" in c:
+            checks.append(pa.Check.isin(c["enum"]))
+        if "pattern" in c:
+            checks.append(pa.Check.str_matches(f"(?:{c['pattern']})\\Z"))  # frictionless patterns match whole values
+        if "minimum" in c:
+            checks.append(pa.Check.ge(c["minimum"]))
+        if "maximum" in c:
+            checks.append(pa.Check.le(c["maximum"]))
+        if "maxLength" in c:
+            checks.append(pa.Check.str_length(max_value=c["maxLength"]))
+        columns[f["name"]] = pa.Column(PANDAS_DTYPES[f.get("type", "string")], checks=checks,
+                                       nullable=not c.get("required", False), unique=bool(c.get("unique")), required=True,
+                                       description=f.get("description"))
+    return pa.DataFrameSchema(columns, checks=cross_field_checks(spec), unique=spec.primary_key if len(spec.primary_key) > 1 else None,
+                              name=spec.name, strict=True, ordered=True)
 
 
-def _type_ok(kind: str, value) -> bool:
-    if value is None:
-        return True
-    if kind == "string":
-        return isinstance(value, str)
-    if kind in ("integer", "number"):
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return True
+def check_frame(table: TypedTable) -> list[Issue]:
+    """Run the table's cross-field rules (the `x-checks` part of `to_pandera`); one issue per failing row and rule.
 
-
-def check_frame(spec: TableSpec, rows: list[Row]) -> list[Issue]:
-    """Run the table-level part of the derived pandera model; one issue per failing row and rule.
-
-    Only the cross-field checks run here: the column rules of `to_pandera`
-    (types, required, enums, patterns, bounds, lengths) are the same Table Schema
-    constraints frictionless already enforced cell by cell while typing, and
-    primary keys are checked with their file and line in `records`. Running them
-    twice cost ~1 s per validate. Consumers (and a test over every published
-    table) use the full model.
+    The column rules of the full model (types, required, enums, patterns,
+    bounds, lengths) are the Table Schema constraints `types.py` already
+    checked with each cell's file and line; consumers use the full model.
     """
     import pandera.errors
     import pandera.pandas as pa
 
+    spec = table.spec
     rules = rules_for(spec)
-    if not rows or not rules:
+    if not table.data.num_rows or not rules:
         return []
-    df = to_frame(spec, rows, {name for rule in rules for name in rule.fields})  # only what the rules read
-    schema = pa.DataFrameSchema(checks=cross_field_checks(spec), name=spec.name)
+    df = to_frame(table, {name for rule in rules for name in rule.fields})  # only what the rules read
     try:
-        schema.validate(df, lazy=True)
+        pa.DataFrameSchema(checks=cross_field_checks(spec), name=spec.name).validate(df, lazy=True)
         return []
     except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-    issues = []
-    reported: set[tuple[int, int]] = set()
+    issues, reported = [], set()
     for case in cases.itertuples(index=False):
         index, number = case.index, case.check_number
         if index is None or pd.isna(index) or pd.isna(number):
             continue
-        row, rule = rows[int(index)], rules[int(number)]
-        if (int(index), int(number)) in reported or row.bad.intersection(rule.fields):
+        row, rule = int(index), rules[int(number)]
+        if (row, int(number)) in reported or any((name, row) in table.bad for name in rule.fields):
             continue  # already reported, or a consequence of an unreadable value
-        reported.add((int(index), int(number)))
-        line, col = row.where(rule.field)
-        issues.append(Issue(code=rule.code, message=rule.message(df.loc[int(index)]), path=row.path, line=line, column=col,
-                            table=spec.name, record_id=_record_id(spec, row), field=rule.field, hint=rule.hint))
+        reported.add((row, int(number)))
+        line, column = table.where(rule.field, row)
+        issues.append(Issue(code=rule.code, message=rule.message(df.loc[row]), path=table.raw.paths[row], line=line, column=column,
+                            table=spec.name, record_id=table.record_id(row), field=rule.field, hint=rule.hint))
     return issues
-
-
-def _record_id(spec: TableSpec, row: Row) -> str | None:
-    key = spec.primary_key[0] if spec.primary_key else None
-    value = row.cells.get(key) if key else None
-    return str(value) if value is not None else None

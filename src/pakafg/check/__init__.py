@@ -1,0 +1,93 @@
+"""Check: rows of text -> typed tables and every issue, all in one report.
+
+The second stage of the pipeline. Each check reports issues and returns what
+it found out; none changes a row. The order matters only where a check needs
+an earlier one's findings:
+
+1. types (types.py): each field's column typed and its constraints checked;
+2. provenance (provenance.py): archived texts, quotes located (`Located`), numbers;
+3. keys (keys.py): primary keys, with each citation's located offset;
+4. frame (frame.py): the pandera cross-field rules;
+5. links (links.py): foreign keys, tombstones, parent chains;
+6. formulas (formulas.py): warnings last, so they never hide an error at the same place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..issues import Collector, Report
+from ..read import Reading, read_package
+from ..schemas import PackageSpec, load_package_spec
+from .formulas import check_formula_text
+from .frame import check_frame
+from .keys import check_keys
+from .links import check_links
+from .provenance import Located, check_provenance
+from .types import TypedTable, type_table
+
+__all__ = ["Validation", "check", "validate", "validate_spec"]
+
+
+@dataclass
+class Validation:
+    """The outcome of checking a package: its typed tables, where every quote was found, and the report."""
+
+    spec: PackageSpec
+    reading: Reading
+    tables: dict[str, TypedTable]
+    located: Located
+    report: Report
+
+    @property
+    def valid(self) -> bool:
+        return self.report.valid
+
+    @property
+    def row_counts(self) -> dict[str, int]:
+        return {name: table.data.num_rows for name, table in self.tables.items()}
+
+
+def check(reading: Reading) -> Validation:
+    """Type and check every table read; never raises on bad input."""
+    spec = reading.spec
+    issues = Collector()
+    issues.extend(reading.issues)
+    tables = {name: type_table(table, reading.tables[name], issues)
+              for name, table in spec.tables.items() if not table.is_derived}
+    located, found = check_provenance(spec, tables)
+    issues.extend(found)
+    offsets = {"citations": {"start": [located.spans.get(row, (None,))[0] if start is None else start
+                                       for row, start in enumerate(tables["citations"].column("start"))]}}
+    for name, table in tables.items():
+        issues.extend(check_keys(table, offsets.get(name, {})))
+    for table in tables.values():
+        issues.extend(check_frame(table))
+    issues.extend(check_links(spec, tables))
+    for table in tables.values():
+        issues.extend(check_formula_text(table))
+    return Validation(spec, reading, tables, located, issues.report())
+
+
+def validate(root: str | Path = ".", fast: bool = True) -> Validation:
+    """Read and check every record of the package at `root`.
+
+    With `fast` (the default), the speed layer (`pakafg.speed`) supplies
+    unchanged files' rows from its cache and reads the others on every core;
+    the result is the same either way.
+    """
+    return validate_spec(load_package_spec(root), fast)
+
+
+def validate_spec(spec: PackageSpec, fast: bool = True) -> Validation:
+    """`validate` of a package whose `datapackage.yaml` and schemas are already loaded."""
+    if fast:
+        from .. import speed
+
+        speed.check_schemas(spec)
+        return check(read_package(spec, speed.files_reader(spec)))
+    from ..targets import check_schemas
+
+    check_schemas(spec)
+    return check(read_package(spec))

@@ -1,0 +1,33 @@
+"""Text a spreadsheet would run as a formula: reported, never altered.
+
+A CSV cell starting with `=`, `+`, `-` or `@` (or a tab or carriage return,
+which some programs strip first) is evaluated as a formula when the file is
+opened in Excel, LibreOffice or Google Sheets ("CSV injection"). The release
+keeps every value exactly as the source wrote it — quotes must match the
+archived text byte for byte, and a prefixed `'` would corrupt the data for
+every other consumer — so `pakafg validate` warns instead, and the README
+tells consumers how to open the CSV files as text. See README "Limits and safety".
+"""
+
+from __future__ import annotations
+
+from ..issues import Issue
+from .types import TypedTable
+
+FORMULA_START = frozenset("=+-@\t\r")
+
+
+def check_formula_text(table: TypedTable) -> list[Issue]:
+    """One `formula-like-text` warning per text value that starts like a spreadsheet formula."""
+    issues = []
+    for name in table.spec.field_names:
+        if table.spec.type_of(name) != "string":
+            continue
+        for row, value in enumerate(table.column(name)):
+            if value and value[0] in FORMULA_START:
+                line, column = table.where(name, row)
+                issues.append(Issue(code="formula-like-text", severity="warning", path=table.raw.paths[row], line=line, column=column,
+                                    table=table.spec.name, field=name, record_id=table.record_id(row),
+                                    message=f"text starts with {value[0]!r}: a spreadsheet opening the CSV may run it as a formula",
+                                    hint="it is published as written; reword it if the sign is not part of the text"))
+    return issues

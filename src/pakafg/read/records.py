@@ -1,0 +1,231 @@
+"""From a record file's `Node`s to rows of text, keeping where each value was written.
+
+A record's shape is checked here (unknown keys, the ID against the file
+name, child lists, a list or mapping where one value belongs, empty text);
+its values stay the text the contributor typed — `check/types.py` types whole
+columns at once. Child lists (aliases, participants, links, citations) become
+rows of their own tables keyed by the parent's ID, and each claim's quote
+also becomes a `citations` row (the quote is the claim's evidence).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..issues import Issue
+from ..schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec
+from .files import read_text
+from .yaml import Node, parse_text
+
+
+@dataclass
+class RawTable:
+    """One table's rows as written: the text (or None) of every field, the file and line of each row and value."""
+
+    name: str
+    fields: list[str]
+    paths: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # where each row's record (or list item) starts
+    values: dict[str, list] = field(default_factory=dict)  # field -> text | None, one per row
+    at: dict[str, list] = field(default_factory=dict)  # field -> (line, column) | None (not written), one per row
+    bad: set[tuple[str, int]] = field(default_factory=set)  # (field, row) already reported as unreadable
+
+    def __post_init__(self):
+        for name in self.fields:
+            self.values.setdefault(name, [])
+            self.at.setdefault(name, [])
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def add(self, path: str, line: int, values: dict, at: dict, bad: set[str]) -> int:
+        """Append one row (absent fields are None); return its index."""
+        row = len(self.paths)
+        self.paths.append(path)
+        self.lines.append(line)
+        for name in self.fields:
+            self.values[name].append(values.get(name))
+            self.at[name].append(at.get(name))
+        self.bad.update((name, row) for name in bad)
+        return row
+
+    def extend(self, other: RawTable) -> None:
+        offset = len(self.paths)
+        self.paths += other.paths
+        self.lines += other.lines
+        for name in self.fields:
+            self.values[name] += other.values[name]
+            self.at[name] += other.at[name]
+        self.bad.update((name, row + offset) for name, row in other.bad)
+
+    def where(self, name: str | None, row: int) -> tuple[int, int | None]:
+        """(line, column) of a field's value in row `row`, falling back to the row's start."""
+        position = self.at[name][row] if name in self.at else None
+        return position if position else (self.lines[row], None)
+
+
+@dataclass
+class FileReading:
+    """What one record file yields: rows of any table, issues and its number of records.
+
+    Depends only on the file's bytes, its path and the schemas (the unit the record cache keeps).
+    """
+
+    tables: dict[str, RawTable]
+    issues: list[Issue]
+    records: int = 0
+    digest: str | None = None  # sha256 of the text that was parsed (None when it could not be read as text)
+
+
+@dataclass
+class TableReader:
+    """What reading one record table's files needs, worked out once from the schemas."""
+
+    spec: PackageSpec
+    table: TableSpec
+    allowed: list[str] = field(init=False)  # keys a record may hold, in schema order (for hints)
+    children: list[TableSpec] = field(init=False)
+    quotes_to: TableSpec | None = field(init=False)  # the table each record's own quote is also a row of (citations)
+
+    def __post_init__(self):
+        self.allowed = self.spec.record_keys(self.table.name)
+        self.children = self.spec.children_of(self.table.name)
+        self.quotes_to = next((t for t in self.spec.tables.values()
+                               if t.records.get(f"derived_from_{self.table.name}")), None)
+
+    def empty(self) -> dict[str, RawTable]:
+        names = [self.table, *self.children] + ([self.quotes_to] if self.quotes_to else [])
+        return {t.name: RawTable(t.name, t.field_names) for t in names}
+
+
+def _closest(word: str, options) -> str:
+    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else ""
+
+
+def _values(table: TableSpec, names: list[str], allowed: list[str], node: Node, fixed: dict[str, str], path: str,
+            record_id: str | None, issues: list[Issue]) -> tuple[dict, dict, set[str]]:
+    """The text and position of each field of one mapping; unknown keys, wrong shapes and empty text reported."""
+    def problem(code: str, message: str, at: Node, name: str, hint: str) -> None:
+        issues.append(Issue(code=code, message=message, path=path, line=at.line, column=at.column, table=table.name,
+                            record_id=record_id, field=name, hint=hint))
+
+    mapping: dict[str, Node] = node.value
+    for key, value in mapping.items():
+        if key not in allowed:
+            problem("unknown-field", f"unknown field '{key}'", value, key, _closest(key, allowed) or f"allowed keys: {', '.join(allowed)}")
+    values, at, bad = dict(fixed), {}, set()
+    for name in names:
+        value = mapping.get(name)
+        if value is None:
+            continue
+        at[name] = (value.line, value.column)
+        text = value.value
+        if isinstance(text, (dict, list)):
+            problem("wrong-shape", f"expected a single value, found a {value.kind}", value, name, "write one value on the key's line")
+            bad.add(name)
+        elif text is not None and (not text or text.isspace()):
+            problem("empty-string", "empty string" if not text else "only whitespace", value, name,
+                    "omit the key or write null when the value is unknown")
+            bad.add(name)
+        else:
+            values[name] = text
+    return values, at, bad
+
+
+def _read_children(reader: TableReader, record: Node, record_id: str | None, path: str, out: dict[str, RawTable],
+                   issues: list[Issue]) -> None:
+    parent = reader.table
+    for child in reader.children:
+        node = record.value.get(child.list_key)
+        if node is None or node.value is None:
+            continue
+        if not isinstance(node.value, list):
+            issues.append(Issue(code="wrong-shape", message=f"'{child.list_key}' must be a list", path=path, line=node.line,
+                                column=node.column, table=parent.name, record_id=record_id, field=child.list_key,
+                                hint=f"write one `- …` line per item under `{child.list_key}:`"))
+            continue
+        fixed = {name: (parent.name if kind == "table" else record_id)
+                 for name, kind in reader.spec.parent_fields(child.name).items()}
+        items = reader.spec.item_fields(child.name)
+        for item in node.value:
+            if len(items) == 1 and not isinstance(item.value, dict):  # a one-field item may be the bare value (`- TTP`)
+                item = Node({items[0]: item}, item.line, item.column)
+            if not isinstance(item.value, dict):
+                issues.append(Issue(code="wrong-shape", message=f"each item of '{child.list_key}' must be a mapping",
+                                    path=path, line=item.line, column=item.column, table=child.name, record_id=record_id,
+                                    field=child.list_key, hint=f"write items as `- {items[0]}: …` with keys {', '.join(items)}"))
+                continue
+            values, at, bad = _values(child, items, items, item, fixed, path, record_id, issues)
+            out[child.name].add(path, item.line, values, at, bad)
+
+
+def _read_record(reader: TableReader, record: Node, fixed: dict[str, str], stem: str, suffix: str, path: str,
+                 out: dict[str, RawTable], issues: list[Issue]) -> None:
+    table = reader.table
+    id_field = table.id_field
+    id_node = record.value.get(id_field)
+    record_id = id_node.value if id_node is not None and isinstance(id_node.value, str) else None
+    values, at, bad = _values(table, table.record_fields(), reader.allowed, record, fixed, path, record_id, issues)
+    row = out[table.name].add(path, record.line, values, at, bad)
+    rid = values.get(id_field)
+    if not table.group_by and rid is not None and rid != stem:
+        line, column = out[table.name].where(id_field, row)
+        issues.append(Issue(code="id-filename-mismatch", message=f"ID '{rid}' does not match the file name '{stem}{suffix}'",
+                            path=path, line=line, column=column, table=table.name, record_id=rid, field=id_field,
+                            hint=f"rename the file to {rid}{suffix} or set {id_field}: {stem}"))
+    if reader.quotes_to is not None:
+        _quote_row(reader, values, at, bad, record.line, path, out)
+    _read_children(reader, record, record_id, path, out, issues)
+
+
+def _quote_row(reader: TableReader, values: dict, at: dict, bad: set[str], line: int, path: str, out: dict[str, RawTable]) -> None:
+    """A record's own quote (a claim's) as a row of the table of quotes (citations)."""
+    table = reader.table
+    if values.get(table.id_field) is None or values.get("quote") is None:
+        return  # reported as a missing ID or quote
+    cited = {LIST_KEYS_TABLE_FIELD: table.name, LIST_KEYS_ID_FIELD: values[table.id_field],
+             "source_id": values.get("source_id"), "quote": values["quote"]}
+    where = {LIST_KEYS_ID_FIELD: at.get(table.id_field), "quote": at.get("quote")}
+    out[reader.quotes_to.name].add(path, line, cited, where, {"quote"} & bad)
+
+
+def read_file(reader: TableReader, file: Path, path: str) -> FileReading:
+    """Load and shape-check one record file into rows of text; never raises on bad input."""
+    import hashlib
+
+    table = reader.table
+    out = reader.empty()
+    text, issues = read_text(file, path)
+    if text is None:
+        return FileReading(out, issues)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    root, parse_issues = parse_text(text, path)
+    issues += parse_issues
+    if root is None:
+        return FileReading(out, issues, 0, digest)
+    stem = file.name[: -len(file.suffix)] if file.suffix else file.name
+    if table.group_by:
+        if root.kind != "list":
+            issues.append(Issue(code="wrong-shape", message=f"expected a list of {table.name} records, found a {root.kind}",
+                                path=path, line=root.line, column=root.column, table=table.name,
+                                hint=f"start each record with `- {table.id_field}: …`"))
+            return FileReading(out, issues, 0, digest)
+        records, fixed = root.value, {table.group_by: stem}
+    else:
+        if root.kind != "mapping":
+            issues.append(Issue(code="wrong-shape", message=f"expected one {table.name} record (a mapping), found a {root.kind}",
+                                path=path, line=root.line, column=root.column, table=table.name,
+                                hint=f"the file holds one record: `{table.id_field}: {stem}` and its fields"))
+            return FileReading(out, issues, 0, digest)
+        records, fixed = [root], {}
+    for record in records:
+        if record.kind != "mapping":
+            issues.append(Issue(code="wrong-shape", message=f"expected a record (a mapping), found a {record.kind}",
+                                path=path, line=record.line, column=record.column, table=table.name,
+                                hint=f"each record is a mapping of fields, starting with `{table.id_field}: …`"))
+            continue
+        _read_record(reader, record, fixed, stem, file.suffix, path, out, issues)
+    return FileReading(out, issues, len(records), digest)
