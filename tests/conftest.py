@@ -35,3 +35,13 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def published(root: Path) -> dict:
+    """The compiled (published) tables of the package at `root`, as lists of row dicts; fails if it is invalid."""
+    from pakafg import validate
+    from pakafg.compile import compile_tables
+
+    result = validate(root)
+    assert result.valid, [i.format() for i in result.report.issues]
+    return {name: table.to_pylist() for name, table in compile_tables(result).items()}

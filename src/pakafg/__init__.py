@@ -12,7 +12,7 @@ Names are imported on first use, so `import pakafg` (and `pakafg --help`) stays 
 __version__ = "0.2.0"
 
 _API = {
-    "build": "pakafg.build",
+    "build": "pakafg.pipeline",
     "validate": "pakafg.check",
     "load_package_spec": "pakafg.schemas",
     "to_pyarrow": "pakafg.targets",

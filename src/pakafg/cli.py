@@ -100,27 +100,6 @@ def _track(items, description: str):
     return track(items, description=description, console=Console(stderr=True), transient=True)
 
 
-def _sync_generated(root: Path, files_of, check: bool, command: str) -> None:
-    """Shared body of the commands that regenerate committed files (schemas, dictionary, coverage).
-
-    `files_of()` returns {relative path: text}; with --check nothing is written
-    and stale files make the command exit 1.
-    """
-    from .schemas import sync_files
-
-    try:
-        stale = sync_files(root, files_of(), check=check)
-    except PakafgError as exc:
-        _fail(exc)
-    for rel in stale:
-        click.echo(f"{'out of date' if check else 'wrote'}: {rel}", err=check)
-    if check and stale:
-        click.echo(f"run `pakafg {command}` and commit the result", err=True)
-        sys.exit(EXIT_INVALID)
-    if not stale:
-        click.echo("generated files up to date")
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pakafg")
 def cli() -> None:
@@ -167,7 +146,7 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
 
     Example: pakafg build
     """
-    from .build import build as run
+    from .pipeline import build as run
 
     fmt = _fmt(fmt)
     try:
@@ -266,43 +245,32 @@ def fmt_command(paths: tuple[Path, ...], check: bool, root: Path, fmt: str | Non
     sys.exit(EXIT_INVALID if issues else 0)
 
 
-@cli.command("schemas")
-@click.option("--check", is_flag=True, help="Change nothing; exit 1 listing generated files that are out of date.")
+@cli.command("generate")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 listing the generated files that are out of date.")
 @root_option
-def schemas_command(check: bool, root: Path) -> None:
-    """Generate the JSON Schema of each record type into docs/json-schema/ (for editors).
+def generate_command(check: bool, root: Path) -> None:
+    """Bring every generated file up to date: JSON Schemas, data dictionary, coverage page, README/CONTRIBUTING blocks.
 
-    They are derived from schemas/ and must never be edited by hand; CI runs
-    `pakafg schemas --check`.
+    They are derived from schemas/, the records and the code, and never edited
+    by hand. CI and pre-commit run `pakafg generate --check`.
 
-    Example: pakafg schemas
+    Example: pakafg generate
     """
-    from .schemas import load_package_spec
-    from .targets import json_schema_files
+    from .generated import COMMAND, sync
 
-    _sync_generated(root, lambda: json_schema_files(load_package_spec(root)), check, "schemas")
-
-
-@cli.command("coverage")
-@click.option("--check", is_flag=True, help="Change nothing; exit 1 if docs/coverage.md is out of date.")
-@root_option
-def coverage_command(check: bool, root: Path) -> None:
-    """Write docs/coverage.md: records per source and every linked disagreement.
-
-    Example: pakafg coverage --check
-    """
-    from .check import validate as run
-    from .compile import compile_tables
-    from .coverage import PAGE, coverage_markdown
-
-    def page() -> dict[str, str]:
-        result = run(root)
-        if not result.valid:
-            render_issues(result.report.issues, "text", 20)
-            sys.exit(EXIT_INVALID)
-        return {PAGE: coverage_markdown(compile_tables(result))}
-
-    _sync_generated(root, page, check, "coverage")
+    try:
+        stale, problems = sync(root, check=check)
+    except PakafgError as exc:
+        _fail(exc)
+    for rel in stale:
+        click.echo(f"{'out of date' if check else 'wrote'}: {rel}", err=check)
+    for problem in problems:
+        click.echo(f"not generated: {problem}", err=True)
+    if check and stale:
+        click.echo(f"run `{COMMAND}` and commit the result", err=True)
+    if not stale and not problems:
+        click.echo("generated files up to date")
+    sys.exit(EXIT_INVALID if problems or (check and stale) else 0)
 
 
 @cli.command("diff")
@@ -367,19 +335,6 @@ def release_command(root: Path, bump: str | None) -> None:
     click.echo(f"  changelog {result.changelog}")
     click.echo("now commit it:")
     click.echo(f"  {result.commit_command}")
-
-
-@cli.command("dictionary")
-@click.option("--check", is_flag=True, help="Change nothing; exit 1 if docs/data-dictionary.md is out of date.")
-@root_option
-def dictionary_command(check: bool, root: Path) -> None:
-    """Write docs/data-dictionary.md from schemas/: every table, field, type, rule and enum value.
-
-    Example: pakafg dictionary --check
-    """
-    from .dictionary import DICTIONARY_FILE, generate
-
-    _sync_generated(root, lambda: {DICTIONARY_FILE: generate(root)}, check, "dictionary")
 
 
 @cli.group("bench")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from .schemas import PACKAGE_FILE, SCHEMA_DIR
+from ..schemas import PACKAGE_FILE, SCHEMA_DIR
 
 # share of N per table (sources, actors, places, events, claims)
 PROPORTIONS = {"sources": 0.05, "actors": 0.05, "places": 0.02, "events": 0.18, "claims": 0.70}
@@ -72,7 +72,7 @@ def plan(records: int, sources: int | None = None, claims: int | None = None) ->
 
 def _template_root() -> Path:
     """The repository this code was installed from (editable install): it holds the schemas."""
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[3]
 
 
 class _Writer:

@@ -165,7 +165,7 @@ def _work_validate(root: Path) -> dict:
 
 
 def _work_build(root: Path) -> dict:
-    from .build import build
+    from .pipeline import build
 
     start, wall = clock(), time.perf_counter()
     result = build(root, out=Path(tempfile.gettempdir()) / f"pakafg-bench-out-{root.name}")
@@ -188,7 +188,7 @@ def _work_stages_warm(root: Path) -> dict:
 def _work_stages(root: Path, warm: bool = False) -> dict:
     """A cold build split into its stages (no cache), to see where the time goes."""
     from . import tables
-    from .build import write_release
+    from .pipeline import write_release
     from .records import check_primary_keys, collect
     from .schemas import load_package_spec
     from .validate.formulas import check_formula_text

@@ -105,31 +105,46 @@ def _closest(word: str, options) -> str:
     return f"did you mean '{match[0]}'? " if match else ""
 
 
+@dataclass(frozen=True)
+class Failing:
+    """One constraint's verdict on a column: which cells fail it, and how to say so for one value."""
+
+    code: str
+    mask: pa.Array
+    message: object  # value -> text
+    hint: object  # value -> text
+
+
 def _constraint_failures(spec: TableSpec, name: str, text: pa.Array, typed: pa.Array):
-    """(code, failing rows mask, message(raw), hint(raw)) for each constraint of the field."""
+    """A `Failing` for each constraint of the field."""
     f, c = spec.field(name), spec.constraints(name)
     if "enum" in c:
         allowed = ", ".join(map(str, c["enum"]))
-        yield ("enum", pc.invert(pc.is_in(text, pa.array([str(v) for v in c["enum"]]))),
-               lambda raw: f"'{raw}' is not an allowed value", lambda raw: f"{_closest(raw, map(str, c['enum']))}allowed: {allowed}")
+        yield Failing(code="enum", mask=pc.invert(pc.is_in(text, pa.array([str(v) for v in c["enum"]]))),
+                      message=lambda raw: f"'{raw}' is not an allowed value",
+                      hint=lambda raw: f"{_closest(raw, map(str, c['enum']))}allowed: {allowed}")
     if "pattern" in c:
         slug = c["pattern"].startswith("[a-z0-9]+(-")
-        yield ("pattern", pc.invert(pc.match_substring_regex(text, f"^(?:{c['pattern']})$")),
-               lambda raw: f"'{raw}' does not match the required pattern {c['pattern']}",
-               lambda raw: "IDs are lowercase words joined by hyphens, e.g. ishaq-dar" if slug else f.get("description", ""))
-    for key, compare in (("minimum", pc.less), ("maximum", pc.greater)):
-        if key in c:
-            yield (key, compare(typed, pa.scalar(c[key]).cast(typed.type)), lambda raw: f"'{raw}' is out of range",
-                   lambda raw, key=key: f"{key} is {c[key]}")
-    for key, compare in (("minLength", pc.less), ("maxLength", pc.greater)):
-        if key in c:
-            code = "min-length" if key == "minLength" else "max-length"
-            yield (code, compare(pc.utf8_length(text), c[key]), lambda raw: f"is {len(raw)} characters long",
-                   lambda raw, key=key: f"the limit is {c[key]}; quote a sentence or less" if key == "maxLength" else f"at least {c[key]}")
+        yield Failing(code="pattern", mask=pc.invert(pc.match_substring_regex(text, f"^(?:{c['pattern']})$")),
+                      message=lambda raw: f"'{raw}' does not match the required pattern {c['pattern']}",
+                      hint=lambda raw: "IDs are lowercase words joined by hyphens, e.g. ishaq-dar" if slug else f.get("description", ""))
+    if "minimum" in c:
+        yield Failing(code="minimum", mask=pc.less(typed, pa.scalar(c["minimum"]).cast(typed.type)),
+                      message=lambda raw: f"'{raw}' is out of range", hint=lambda raw: f"minimum is {c['minimum']}")
+    if "maximum" in c:
+        yield Failing(code="maximum", mask=pc.greater(typed, pa.scalar(c["maximum"]).cast(typed.type)),
+                      message=lambda raw: f"'{raw}' is out of range", hint=lambda raw: f"maximum is {c['maximum']}")
+    if "minLength" in c:
+        yield Failing(code="min-length", mask=pc.less(pc.utf8_length(text), c["minLength"]),
+                      message=lambda raw: f"is {len(raw)} characters long", hint=lambda raw: f"at least {c['minLength']}")
+    if "maxLength" in c:
+        yield Failing(code="max-length", mask=pc.greater(pc.utf8_length(text), c["maxLength"]),
+                      message=lambda raw: f"is {len(raw)} characters long",
+                      hint=lambda raw: f"the limit is {c['maxLength']}; quote a sentence or less")
     if f.get("format") == "uri":
         wrong = pc.or_(pc.invert(pc.match_substring_regex(text, URL)), pc.greater(pc.utf8_length(text), MAX_URL_LENGTH))
-        yield ("format", wrong, lambda raw: f"'{raw[:80]}' is not a web address",
-               lambda raw: f"write the page's http:// or https:// address (at most {MAX_URL_LENGTH} characters), or null")
+        yield Failing(code="format", mask=wrong, message=lambda raw: f"'{raw[:80]}' is not a web address",
+                      hint=lambda raw: f"write the page's http:// or https:// address (at most {MAX_URL_LENGTH} characters), or null")
 
 
 def type_table(spec: TableSpec, raw: RawTable, issues: Collector) -> TypedTable:
@@ -168,11 +183,11 @@ def type_table(spec: TableSpec, raw: RawTable, issues: Collector) -> TypedTable:
             raw.bad.update((name, int(row)) for row in missing)
         given = pc.if_else(failed, None, text)
         shown = None
-        for code, mask, message, hint in _constraint_failures(spec, name, given, typed):
-            rows = _rows(pc.and_(given.is_valid(), mask))
+        for failing in _constraint_failures(spec, name, given, typed):
+            rows = _rows(pc.and_(given.is_valid(), failing.mask))
             if len(rows):
                 shown = given.to_pylist() if shown is None else shown
-                report(code, rows, name, message, hint, shown)
+                report(failing.code, rows, name, failing.message, failing.hint, shown)
         columns.append(typed.cast(arrow_type(kind)))
     return TypedTable(spec, raw, pa.Table.from_arrays(columns, schema=to_pyarrow(spec)))
 

@@ -162,3 +162,13 @@ def stray_folders(spec) -> list[Issue]:
                 issues.append(Issue(code="stray-file", message="is not in a table folder and is not read", path=rel, severity="warning",
                                     hint=f"records go in {parent}/<table>/<id>.yaml"))
     return issues
+
+
+def load_file(file: Path, path: str):
+    """Read and compose one record file: (root `Node` or None, issues). `path` is how issues name it."""
+    from .yaml import parse_text
+
+    text, issues = read_text(file, path)
+    if text is None:
+        return None, issues
+    return parse_text(text, path)

@@ -65,7 +65,7 @@ def plan_version(root: Path, bump: str | None) -> tuple[str, Diff | None]:
 
 def release(root: str | Path = ".", bump: str | None = None, out: str | Path | None = None) -> ReleaseResult:
     """Freeze the next version: check, set the version, changelog, build, manifest."""
-    from ..build import build
+    from ..pipeline import build
 
     root = Path(root)
     if not git.is_repository(root):

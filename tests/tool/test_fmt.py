@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from pakafg.cli import cli
 from pakafg.fmt import format_files, format_text
-from pakafg.records import collect
+from pakafg.read import read_package
 from pakafg.schemas import load_package_spec
 
 from conftest import REPO, edit
@@ -20,8 +20,8 @@ def _run(*args):
 
 
 def _rows(root):
-    coll = collect(load_package_spec(root))
-    return {name: sorted((sorted((k, repr(v)) for k, v in r.cells.items()) for r in rows)) for name, rows in coll.rows.items()}
+    tables = read_package(load_package_spec(root)).tables
+    return {name: sorted(zip(*(t.values[f] for f in t.fields))) if len(t) else [] for name, t in tables.items()}
 
 
 def _copy_repo_records(dest):

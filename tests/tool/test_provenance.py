@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from pakafg import build, validate
 from pakafg.cli import cli
-from pakafg.validate.provenance import IndexedText, fold, numbers_in
+from pakafg.check.provenance import IndexedText, fold, numbers_in
 
 from conftest import REPO, edit
 
@@ -150,7 +150,7 @@ def test_claim_quote_not_in_source_shows_the_closest_passage(package):
 
 def test_citation_quote_typo(package):
     edit(package / PLACE, "quote: Pakistan’s Balochistan province", "quote: Pakistan’s Balochistn province")
-    line = reported(package, PLACE, 8, "quote-not-found", "places.quote: quote not found in source 'fp'")
+    line = reported(package, PLACE, 8, "quote-not-found", "citations.quote: quote not found in source 'fp'")
     assert 'quote has "Balochistn", source has "Balochistan"' in line
 
 

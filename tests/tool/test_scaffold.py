@@ -137,7 +137,8 @@ def test_new_source_records_the_archived_text_hash(package):
 
 
 def test_every_record_table_has_a_skeleton_that_reads_back(package):
-    from pakafg.load import load_file, to_plain
+    from pakafg.read.files import load_file
+    from pakafg.read.yaml import to_plain
 
     spec = load_package_spec(package)
     for table in spec.record_tables():

@@ -7,7 +7,7 @@ import pandera.errors
 import pytest
 
 from pakafg import build, load_package_spec, to_pandera
-from pakafg.schemas import PANDAS_DTYPES
+from pakafg.check.frame import PANDAS_DTYPES
 
 from conftest import REPO
 

@@ -74,7 +74,7 @@ def _wait_until_blocked(proc: subprocess.Popen) -> None:
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from pakafg.build import build_lock
+from pakafg.publish import build_lock
 with build_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(300)

@@ -22,9 +22,9 @@ from click.testing import CliRunner
 
 from pakafg import validate
 from pakafg.cli import cli
-from pakafg.load import MAX_FILE_BYTES
+from pakafg.read.files import MAX_FILE_BYTES
 
-from conftest import make_package
+from conftest import make_package, published
 
 HERE = Path(__file__).resolve().parent / "bad_inputs"
 CASES: dict[str, dict] = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
@@ -89,9 +89,9 @@ def test_bad_input_gives_clear_error(tmp_path, name):
                        for ln in output.splitlines()), output
         if "values" in case:  # and the values are what was typed
             want = case["values"]
-            rows = validate(root).collection.rows[want["table"]]
-            row = next(r for r in rows if want["id"] in r.cells.values())
-            assert {k: row.cells[k] for k in want["fields"]} == want["fields"]
+            rows = published(root)[want["table"]]
+            row = next(r for r in rows if want["id"] in r.values())
+            assert {k: row[k] for k in want["fields"]} == want["fields"]
         return
     assert result.exit_code == 1, output
     path = case.get("path", case.get("install"))

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pytest
 
 from pakafg import build
-from pakafg.schemas import load_package_spec, to_sqlite_ddl
+from pakafg.schemas import load_package_spec
+from pakafg.targets import to_sqlite_ddl
 
 from conftest import make_package
 
@@ -110,11 +111,11 @@ def test_export_refuses_rows_that_break_a_check(package, tmp_path):
     """The bulk CHECK verification after the inserts still catches a row the schema forbids."""
     from pakafg import PakafgError
     from pakafg.export import sqlite
-    from pakafg.tables import compile_tables
-    from pakafg.validate import validate
+    from pakafg.compile import compile_tables
+    from pakafg import validate
 
     spec = load_package_spec(package)
-    tables = compile_tables(spec, validate(package).collection.rows)
+    tables = compile_tables(validate(package))
     events = tables["events"]
     bad = events.set_column(events.schema.get_field_index("event_type"), "event_type",
                             pa.array(["PARTY"] * events.num_rows, type=pa.string()))
@@ -134,11 +135,11 @@ def test_nulls_are_null_and_no_value_is_a_blob(release, db):
 def test_rows_per_insert_does_not_change_the_file(package, tmp_path, monkeypatch):
     """Rows go in several to a statement; how many does not change a byte (every batch size and remainder)."""
     from pakafg.export import sqlite
-    from pakafg.tables import compile_tables
-    from pakafg.validate import validate
+    from pakafg.compile import compile_tables
+    from pakafg import validate
 
     spec = load_package_spec(package)
-    tables = compile_tables(spec, validate(package).collection.rows)
+    tables = compile_tables(validate(package))
     files = []
     for rows_per_insert in (1, 2, 3, 1000):
         monkeypatch.setattr(sqlite, "ROWS_PER_INSERT", rows_per_insert)
@@ -152,11 +153,11 @@ def test_export_refuses_a_null_in_a_required_column(package, tmp_path):
     """Nulls of nullable columns go in through a stand-in; a required column's null is still refused by SQLite."""
     from pakafg import PakafgError
     from pakafg.export import sqlite
-    from pakafg.tables import compile_tables
-    from pakafg.validate import validate
+    from pakafg.compile import compile_tables
+    from pakafg import validate
 
     spec = load_package_spec(package)
-    tables = compile_tables(spec, validate(package).collection.rows)
+    tables = compile_tables(validate(package))
     events = tables["events"]
     bad = events.set_column(events.schema.get_field_index("event_type"), "event_type",
                             pa.array([None] * events.num_rows, type=pa.string()))
@@ -168,13 +169,10 @@ def test_a_database_that_cannot_be_written_is_an_os_error(package, tmp_path):
     """SQLite's own errors on writing (a full disk, a missing folder) reach `build` as OSError, which it reports
     as "could not write the release", not as a traceback."""
     from pakafg.export import sqlite
-    from pakafg.tables import compile_tables
-    from pakafg.validate import validate
+    from pakafg.compile import compile_tables
+    from pakafg import validate
 
     spec = load_package_spec(package)
-    tables = compile_tables(spec, validate(package).collection.rows)
+    tables = compile_tables(validate(package))
     with pytest.raises(OSError, match="SQLite could not write the database: unable to open database"):
         sqlite.write_package(spec, tables, tmp_path / "no-such-folder")
-    (tmp_path / "out").mkdir()
-    with pytest.raises(OSError):  # the working copy's folder is missing: refused before SQLite opens it
-        sqlite.write_package(spec, tables, tmp_path / "out", working=tmp_path / "no-such-folder" / "working.sqlite")
