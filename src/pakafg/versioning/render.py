@@ -76,7 +76,7 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(d: Diff, heading: str | None = "##", verdict: bool = True) -> str:
+def render_markdown(d: Diff, heading: str | None = "##", with_verdict: bool = True) -> str:
     """The diff as Markdown (CI job summaries; changelog entries)."""
     out = []
     if heading:
@@ -106,7 +106,7 @@ def render_markdown(d: Diff, heading: str | None = "##", verdict: bool = True) -
             if len(t.changed) > LIST_LIMIT:
                 out.append(f"- **{t.table}**: … and {len(t.changed) - LIST_LIMIT} more changed")
         out.append("")
-    if verdict:
+    if with_verdict:
         out.append(f"Required bump: **{d.required_bump}**: {verdict(d)}.\n")
     return "\n".join(out)
 
