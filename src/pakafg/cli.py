@@ -179,14 +179,15 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
 @click.argument("table")
 @click.option("--id", "record_id", default=None, help="ID of the new record (lowercase words joined by hyphens).")
 @click.option("--source", "source_id", default=None, help="For claims: the source they are read from.")
+@click.option("--full", is_flag=True, help="Every field, with each allowed value's meaning (default: required and common fields).")
 @root_option
-def new(table: str, record_id: str | None, source_id: str | None, root: Path) -> None:
-    """Write a new record skeleton: every field, with its description and allowed values.
+def new(table: str, record_id: str | None, source_id: str | None, full: bool, root: Path) -> None:
+    """Write a new record skeleton: the required and common fields, one help line each.
 
     Refuses to overwrite a file or to reuse an ID. A claim is appended to
     tables/claims/<source>.yaml. Fill in the values, then run `pakafg validate`.
 
-    Example: pakafg new events --id dar-kabul-visit
+    Example: pakafg new events --id dar-kabul-visit-2025-04-19
     """
     from .scaffold import scaffold
     from .schemas import load_package_spec
@@ -198,11 +199,37 @@ def new(table: str, record_id: str | None, source_id: str | None, root: Path) ->
         sys.exit(EXIT_USAGE)
     try:
         spec = load_package_spec(root)
-        path = scaffold(spec, table, record_id, source_id)
+        path = scaffold(spec, table, record_id, source_id, full)
     except PakafgError as exc:
         _fail(exc)
     shown = path.relative_to(root) if path.is_relative_to(root) else path
     click.echo(f"wrote {shown}: fill in the values (lines starting with #| are help), then run `pakafg validate`")
+
+
+@cli.command("add-source")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "source_id", default=None, help="The source's ID (default: the file name as lowercase words joined by hyphens).")
+@click.option("--retrieved-from", default=None, help="Address of the page the text was copied from (kept apart from `url`).")
+@click.option("--retrieved-on", default=None, help="Day it was copied, YYYY-MM-DD.")
+@root_option
+def add_source_command(file: Path, source_id: str | None, retrieved_from: str | None, retrieved_on: str | None, root: Path) -> None:
+    """Archive an article's text as sources/<id>.txt (byte for byte) and write sources/<id>.yaml with its sha256.
+
+    Fill in the metadata the text states (title, publisher, date …), then code
+    its claims: `pakafg new claims --source <id> --id <claim-id>`.
+
+    Example: pakafg add-source ~/ceasefire-report.txt --retrieved-from https://example.org/a --retrieved-on 2025-10-20
+    """
+    from .scaffold import add_source
+    from .schemas import load_package_spec
+
+    try:
+        text, record = add_source(load_package_spec(root), file, source_id, retrieved_from, retrieved_on)
+    except PakafgError as exc:
+        _fail(exc)
+    click.echo(f"archived {text.relative_to(root) if text.is_relative_to(root) else text}")
+    click.echo(f"wrote {record.relative_to(root) if record.is_relative_to(root) else record}: fill in what the text states, "
+               "then run `pakafg validate`")
 
 
 @cli.command("fmt")

@@ -17,6 +17,8 @@ DICTIONARY_FILE = "docs/data-dictionary.md"
 
 RULES = {
     "together": lambda f: "set together or not at all: " + ", ".join(_code(x) for x in f),
+    "dated": lambda f: (f"{_code(f[2])} is set exactly when {_code(f[0])} or {_code(f[1])} is; {_code(f[1])} without "
+                        f"{_code(f[0])} only with precision `range` (a date known to lie before {_code(f[1])})"),
     "ordered": lambda f: "ordered when set: " + " ≤ ".join(_code(x) for x in f if x),
     "precision_aligned": lambda f: (f"{_code(f[0])}" + (f" and {_code(f[1])}" if f[1] else "")
                                     + f" fit {_code(f[2])}: a month-precise start is the 1st, its end the last day of a month; "

@@ -1,10 +1,10 @@
-"""`pakafg new`: a record skeleton with every field, explained, ready to fill in.
+"""Authoring: `pakafg new` (a record skeleton to fill in) and `pakafg add-source` (archive a text).
 
-Every field of the table is written with its description, whether it is
-required and its allowed values as `#|` help lines (which `pakafg fmt`
-removes), all taken from `schemas/`. Unknown values are `null`, so
-`pakafg validate` points at each required field still to fill. Child lists get
-one skeleton item. A record file is never overwritten and an ID already used in
+A short skeleton holds the required fields and the table's common ones
+(`x-skeleton` in its schema), each after one `#|` help line (which
+`pakafg fmt` removes); `--full` writes every field with each code's meaning.
+Unknown values are `null`, so `pakafg validate` points at each required field
+still to fill. A record file is never overwritten and an ID already used in
 the table is refused; a claim is appended to its source's claims file.
 """
 
@@ -71,29 +71,66 @@ def _fields_block(spec: TableSpec, names: list[str], values: dict[str, str], ind
     return out
 
 
-def record_template(package: PackageSpec, table: str, record_id: str, values: dict[str, str] | None = None) -> str:
-    """The commented skeleton of one record (for a grouped table: one list item)."""
+def _summary(spec: TableSpec, name: str) -> str:
+    """One help line: the description's first sentence, whether it is required, its codes."""
+    f = spec.field(name)
+    text = re.split(r"(?<!e\.g)(?<!i\.e)\.\s", f.get("description", "").strip(), maxsplit=1)[0].rstrip(".")
+    tags = ["required"] if spec.required(name) and "x-default" not in f else []
+    kind = f.get("type", "string")
+    if kind != "string":
+        tags.append({"date": "YYYY-MM-DD", "number": "digits", "integer": "a whole number"}.get(kind, kind))
+    enum = f.get("constraints", {}).get("enum")
+    if enum:
+        tags.append("one of " + ", ".join(map(str, enum)))
+    return f"{HELP} {name}: {text}" + (f" ({'; '.join(tags)})" if tags else "")
+
+
+def skeleton_keys(package: PackageSpec, table: str) -> list[str]:
+    """What a short skeleton holds: required fields and the table's common ones (`x-skeleton` in its schema), in order."""
+    spec = package.tables[table]
+    common = set(spec.descriptor.get("x-skeleton", []))
+    return [k for k in package.record_keys(table)
+            if k in common or (k in spec.field_names and spec.required(k) and "x-default" not in spec.field(k))]
+
+
+def record_template(package: PackageSpec, table: str, record_id: str, values: dict[str, str] | None = None,
+                    full: bool = False) -> str:
+    """The skeleton of one record (for a grouped table: one list item).
+
+    Short (the default): required and common fields, one `#|` help line each,
+    and a help line for each other list; `full`: every field with its
+    description and each code's meaning. `pakafg fmt` removes the `#|` lines.
+    """
     spec = package.tables[table]
     values = {spec.id_field: record_id, **(values or {})}
-    for f in spec.fields:
-        if "x-default" in f:
-            values.setdefault(f["name"], f["x-default"])
-    names = [n for n in spec.field_names if n != spec.group_by]
     indent, marker = ("  ", "- ") if spec.group_by else ("", "")
-    lines = _fields_block(spec, names, values, indent, marker)
+    if full:
+        lines = _fields_block(spec, spec.record_fields(), values, indent, marker)
+    else:
+        keys = skeleton_keys(package, table)
+        lines = [f"{indent}{HELP} Fill in the values and run `pakafg validate`; every field and code: docs/data-dictionary.md#{table}"]
+        names = [k for k in keys if k in spec.field_names]
+        for i, name in enumerate(names):
+            lead = indent[: len(indent) - len(marker)] + marker if i == 0 and marker else indent
+            lines += [f"{indent}{_summary(spec, name)}", f"{lead}{name}: {values.get(name, 'null')}"]
     for child in package.children_of(table):
         key = child.list_key
         items = package.item_fields(child.name)
         title = child.descriptor.get("title", child.name)
+        if not full and key not in skeleton_keys(package, table):
+            shape = "`- …`" if len(items) == 1 else "`- " + ": …`, `".join(items) + ": …`"
+            lines.append(f"{indent}{HELP} {key}: {title.lower()}, one item per entry: {shape} (docs/data-dictionary.md#{child.name})")
+            continue
         lines.append(f"{indent}{HELP} {key}: {title}. {child.descriptor.get('description', '')}".rstrip())
-        lines.append(f"{indent}{HELP} Fill in one item per entry; delete the whole `{key}:` list when there is none.")
         lines.append(f"{indent}{key}:")
-        item_indent = indent + "    "
         if len(items) == 1:
-            lines += [f"{indent}  {line}" for line in _help_lines(child.field(items[0]), True)]
+            lines += [f"{indent}  {line}" for line in _help_lines(child.field(items[0]), True)] if full else []
             lines.append(f"{indent}  - null")
+        elif full:
+            lines += _fields_block(child, items, {}, indent + "    ", "- ")
         else:
-            lines += _fields_block(child, items, {}, item_indent, "- ")
+            required = [n for n in items if child.required(n)] or items[:1]
+            lines += [f"{indent}  {'- ' if i == 0 else '  '}{n}: null" for i, n in enumerate(required)]
     return "\n".join(lines) + "\n"
 
 
@@ -103,7 +140,7 @@ def _check_id(spec: TableSpec, record_id: str) -> None:
         raise PakafgError(f"'{record_id}' is not a valid {spec.id_field}: use lowercase words and digits joined by hyphens, e.g. dar-kabul-visit")
 
 
-def scaffold(package: PackageSpec, table: str, record_id: str, source_id: str | None = None) -> Path:
+def scaffold(package: PackageSpec, table: str, record_id: str, source_id: str | None = None, full: bool = False) -> Path:
     """Write a new record skeleton and return its path; raise PakafgError instead of overwriting anything."""
     choices = [t.name for t in package.record_tables()]
     if table not in choices:
@@ -115,7 +152,7 @@ def scaffold(package: PackageSpec, table: str, record_id: str, source_id: str | 
         raise PakafgError(f"{spec.id_field} '{record_id}' is already used in {used[record_id]}; IDs are never reused — choose another")
     folder = package.root / spec.directory
     if spec.group_by:
-        return _append_grouped(package, spec, record_id, source_id)
+        return _append_grouped(package, spec, record_id, source_id, full)
     if source_id is not None:
         raise PakafgError(f"--source applies only to grouped tables; {table} records are one file each")
     values = {}
@@ -126,7 +163,7 @@ def scaffold(package: PackageSpec, table: str, record_id: str, source_id: str | 
             values["sha256"] = hashlib.sha256(text.read_bytes()).hexdigest()
     path = folder / f"{record_id}.yaml"
     folder.mkdir(parents=True, exist_ok=True)
-    body = f"{schema_header(package, table)}\n{record_template(package, table, record_id, values)}"
+    body = f"{schema_header(package, table)}\n{record_template(package, table, record_id, values, full)}"
     try:
         with open(path, "x", encoding="utf-8", newline="\n") as fh:
             fh.write(body)
@@ -135,7 +172,7 @@ def scaffold(package: PackageSpec, table: str, record_id: str, source_id: str | 
     return path
 
 
-def _append_grouped(package: PackageSpec, spec: TableSpec, record_id: str, group: str | None) -> Path:
+def _append_grouped(package: PackageSpec, spec: TableSpec, record_id: str, group: str | None, full: bool = False) -> Path:
     """Append a skeleton item to `<dir>/<group>.yaml` (claims of one source), creating the file if needed."""
     if not group:
         raise PakafgError(f"{spec.name} are grouped by {spec.group_by}: give --source <{spec.group_by}>")
@@ -146,7 +183,7 @@ def _append_grouped(package: PackageSpec, spec: TableSpec, record_id: str, group
                           + (f" (known: {', '.join(sorted(known))})" if known else ""))
     path = package.root / spec.directory / f"{group}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    item = record_template(package, spec.name, record_id)
+    item = record_template(package, spec.name, record_id, full=full)
     if path.exists():
         existing = path.read_text(encoding="utf-8")
         sep = "" if existing.endswith("\n") or not existing else "\n"
@@ -164,3 +201,59 @@ def _group_table(package: PackageSpec, spec: TableSpec) -> TableSpec | None:
         if fk["fields"] == [spec.group_by]:
             return package.tables.get(fk["reference"]["resource"])
     return None
+
+
+def slug(text: str) -> str:
+    """A file name as an ID: lowercase words and digits joined by hyphens."""
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def add_source(package: PackageSpec, file: Path, source_id: str | None = None, retrieved_from: str | None = None,
+               retrieved_on: str | None = None) -> tuple[Path, Path]:
+    """Archive `file` as sources/<id>.txt, byte for byte, and write its metadata record (sha256 computed).
+
+    Returns (archived text, metadata record). The text must be UTF-8 without a
+    byte-order mark or control characters (the rule every archived text
+    follows); nothing is written when it is not.
+    """
+    from .check.provenance import text_problem
+
+    spec = package.tables["sources"]
+    source_id = source_id or slug(Path(file).stem)
+    _check_id(spec, source_id)
+    used = existing_ids(package, spec)
+    if source_id in used:
+        raise PakafgError(f"source_id '{source_id}' is already used in {used[source_id]}; choose another with --id")
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        raise PakafgError(f"cannot read {file}: {exc.strerror or exc}") from None
+    problem = text_problem(data)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = ("encoding-error", f"is not valid UTF-8 (byte {exc.start})")
+    if problem:
+        raise PakafgError(f"{file} {problem[1]}: save the article's text as plain UTF-8 and try again")
+    folder = package.root / spec.directory
+    folder.mkdir(parents=True, exist_ok=True)
+    text_path = folder / f"{source_id}.txt"
+    values = {"file": f"{spec.directory}/{source_id}.txt", "sha256": hashlib.sha256(data).hexdigest()}
+    if retrieved_from:
+        values["retrieved_from"] = retrieved_from
+    if retrieved_on:
+        values["retrieved_on"] = retrieved_on
+    body = f"{schema_header(package, 'sources')}\n{record_template(package, 'sources', source_id, values)}"
+    record_path = folder / f"{source_id}.yaml"
+    try:
+        with open(text_path, "xb") as fh:
+            fh.write(data)
+    except FileExistsError:
+        raise PakafgError(f"{text_path.relative_to(package.root)} already exists; choose another --id") from None
+    try:
+        with open(record_path, "x", encoding="utf-8", newline="\n") as fh:
+            fh.write(body)
+    except FileExistsError:
+        text_path.unlink()
+        raise PakafgError(f"{record_path.relative_to(package.root)} already exists; choose another --id") from None
+    return text_path, record_path

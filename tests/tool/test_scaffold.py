@@ -1,4 +1,4 @@
-"""`pakafg new`: a skeleton with every field that validates once filled in; never overwrites or reuses IDs."""
+"""`pakafg new` and `pakafg add-source`: short skeletons that validate once filled in; never overwrite or reuse IDs."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _issues_in(package, rel):
     return [line for line in result.output.splitlines() if line.startswith(rel)]
 
 
-def test_new_event_lists_every_field_and_validates_once_filled_in(package):
+def test_new_event_is_short_and_validates_once_filled_in(package):
     result = _run("new", "events", "--id", "fp-talks", "--root", package)
     assert result.exit_code == 0, result.output
     assert "wrote tables/events/fp-talks.yaml" in result.output
@@ -29,10 +29,15 @@ def test_new_event_lists_every_field_and_validates_once_filled_in(package):
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# yaml-language-server: $schema=../../docs/json-schema/events.json\n")
     spec = load_package_spec(package)
-    for name in spec.record_keys("events"):
-        assert f"\n{name}:" in text, name
-    assert "#|   COERCE = use state coercion" in text  # allowed values, with their meaning
-    assert "#| Short title in the coder's own words. (required)" in text
+    for name in spec.record_keys("events"):  # required and common fields as keys, the rest as one help line at most
+        table = spec.tables["events"]
+        required = name in table.field_names and table.required(name) and table.default(name) is None
+        common = name in spec.tables["events"].descriptor["x-skeleton"]
+        assert (f"\n{name}:" in text) == (required or common), name
+    assert "\n#| participants: " in text and "\nparticipants:" not in text  # no placeholder item to delete
+    assert "#| title: Short title in the coder's own words (required)" in text
+    assert "docs/data-dictionary.md#events" in text
+    assert len(text.splitlines()) < 40
 
     # unfilled: validate points at each required field still to fill
     unfilled = _issues_in(package, "tables/events/fp-talks.yaml")
@@ -41,8 +46,6 @@ def test_new_event_lists_every_field_and_validates_once_filled_in(package):
 
     edit(path, "event_type: null", "event_type: COERCE")
     edit(path, "title: null", "title: Deportation talks")
-    edit(path, "  - actor_id: null", "  - actor_id: pakistan")
-    edit(path, "    role: null", "    role: initiator")
     edit(path, "  - source_id: null", "  - source_id: fp")
     edit(path, "    quote: null", "    quote: Pakistan also launched a nationwide deportation campaign")
     assert _issues_in(package, "tables/events/fp-talks.yaml") == []
@@ -68,9 +71,8 @@ def test_new_claim_is_appended_to_its_source_file(package):
     edit(claims, "  claimant_actor_id: null", "  claimant_actor_id: afghan-officials")
     edit(claims, "  speech_act: null", "  speech_act: denies")
     edit(claims, "  summary: null", "  summary: Afghan officials deny the allegation.")
-    edit(claims, "  quote: null", "  quote: Afghan officials deny the allegation")
-    edit(claims, "    - other_claim_id: null", "    - other_claim_id: fp-islamabad-ttp-havens")
-    edit(claims, "      relation: null", "      relation: denies")
+    edit(claims, "  quote: null\n", "  quote: Afghan officials deny the allegation\n  links:\n"
+         "    - other_claim_id: fp-islamabad-ttp-havens\n      relation: denies\n")
     result = _run("validate", "--root", package)
     assert result.exit_code == 0, result.output
 
@@ -152,4 +154,40 @@ def test_every_record_table_has_a_skeleton_that_reads_back(package):
         assert not issues, [i.format() for i in issues]
         record = to_plain(node)
         record = record[-1] if table.group_by else record
-        assert list(record) == spec.record_keys(table.name), table.name  # every field, in schema order
+        keys = spec.record_keys(table.name)
+        assert list(record) == [k for k in keys if k in record], table.name  # in schema order
+        assert table.id_field in record
+
+
+def test_full_skeleton_lists_every_field_with_code_meanings(package):
+    result = _run("new", "events", "--id", "fp-full", "--full", "--root", package)
+    assert result.exit_code == 0, result.output
+    text = (package / "tables" / "events" / "fp-full.yaml").read_text(encoding="utf-8")
+    for name in load_package_spec(package).record_keys("events"):
+        assert f"\n{name}:" in text, name
+    assert "#|   COERCE = use state coercion" in text
+
+
+def test_add_source_archives_the_text_byte_for_byte(package, tmp_path):
+    article = tmp_path / "Ceasefire Report.txt"
+    article.write_bytes("KABUL: The ceasefire held on Sunday.\r\nOfficials said talks would resume.\n".encode())
+    result = _run("add-source", article, "--retrieved-from", "https://example.org/ceasefire", "--retrieved-on", "2025-10-20",
+                  "--root", package)
+    assert result.exit_code == 0, result.output
+    text, record = package / "sources" / "ceasefire-report.txt", package / "sources" / "ceasefire-report.yaml"
+    assert text.read_bytes() == article.read_bytes()
+    body = record.read_text(encoding="utf-8")
+    assert f"\nsha256: {hashlib.sha256(article.read_bytes()).hexdigest()}\n" in body
+    assert "\nretrieved_from: https://example.org/ceasefire\n" in body and "\nretrieved_on: 2025-10-20\n" in body
+    assert "\nurl: null\n" in body  # what the text states is not what the contributor browsed
+    again = _run("add-source", article, "--root", package)
+    assert again.exit_code == 2 and "already used" in again.output
+
+
+def test_add_source_refuses_text_that_cannot_be_archived(package, tmp_path):
+    for name, data in (("bom.txt", b"\xef\xbb\xbfText"), ("nul.txt", b"Te\x00xt"), ("latin.txt", "caf\xe9".encode("latin-1"))):
+        (tmp_path / name).write_bytes(data)
+        result = _run("add-source", tmp_path / name, "--root", package)
+        assert result.exit_code == 2 and "plain UTF-8" in result.output, result.output
+        assert not (package / "sources" / name.replace(".txt", ".yaml")).exists()
+

@@ -54,7 +54,7 @@ def check(reading: Reading) -> Validation:
     spec = reading.spec
     issues = Collector()
     issues.extend(reading.issues)
-    tables = {name: type_table(table, reading.tables[name], issues)
+    tables = {name: type_table(table, reading.tables[name], issues, _how_to_add(spec, name))
               for name, table in spec.tables.items() if not table.is_derived}
     located, found = check_provenance(spec, tables)
     issues.extend(found)
@@ -68,6 +68,15 @@ def check(reading: Reading) -> Validation:
     for table in tables.values():
         issues.extend(check_formula_text(table))
     return Validation(spec, reading, tables, located, issues.report())
+
+
+def _how_to_add(spec: PackageSpec, name: str) -> dict[str, str]:
+    """A child list of single values (aliases) is written `- …`, not `alias: …`."""
+    table = spec.tables[name]
+    if not table.is_child:
+        return {}
+    items = spec.item_fields(name)
+    return {items[0]: f"write each as an item of `{table.list_key}:`, `- …`"} if len(items) == 1 else {}
 
 
 def validate(root: str | Path = ".", fast: bool = True) -> Validation:

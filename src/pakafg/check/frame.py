@@ -61,6 +61,26 @@ def _together(fields: list[str]) -> list[Rule]:
     return [Rule("missing-companion", fields[-1], tuple(fields), test, message, f"{' and '.join(fields)} go together: set all or none")]
 
 
+def _dated(fields: list[str]) -> list[Rule]:
+    """A precision exactly when a date is given; an end without a start only for a range ("before 11 October")."""
+    start, end, precision = fields
+
+    def test(df):
+        dated = df[start].notna() | df[end].notna()
+        ranged = (df[precision] == "range").fillna(False).astype(bool)
+        return ((dated == df[precision].notna()) & ~(df[end].notna() & df[start].isna() & ~ranged)).astype(bool)
+
+    def message(r):
+        if pd.isna(r[precision]):
+            return f"{start if not pd.isna(r[start]) else end} given without {precision}"
+        if pd.isna(r[start]) and pd.isna(r[end]):
+            return f"{precision} given without {start} or {end}"
+        return f"{end} given without {start} (precision '{r[precision]}')"
+
+    return [Rule("missing-companion", precision, tuple(fields), test, message,
+                 f"give {precision} with the dates; only precision range may leave {start} empty (a date known to lie before {end})")]
+
+
 def _month_end(d: pd.Series) -> pd.Series:
     return d.dt.days_in_month == d.dt.day
 
@@ -142,6 +162,7 @@ def _distinct(fields: list[str]) -> list[Rule]:
 RULES: dict[str, Callable[[list], list[Rule]]] = {
     "ordered": _ordered,
     "together": _together,
+    "dated": _dated,
     "precision_aligned": _precision_aligned,
     "qualifier_bounds": _qualifier_bounds,
     "tombstone": _tombstone,

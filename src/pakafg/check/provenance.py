@@ -200,7 +200,7 @@ def source_path(root: Path, relative: str) -> Path | None:
     return Path(target) if os.path.dirname(target) == base or target.startswith(base + os.sep) else None
 
 
-def _text_problem(data: bytes) -> tuple[str, str] | None:
+def text_problem(data: bytes) -> tuple[str, str] | None:
     """(code, message) when archived bytes are not a plain UTF-8 text, else None."""
     if data.startswith(b"\xef\xbb\xbf"):
         return "byte-order-mark", "starts with a UTF-8 byte-order mark"
@@ -249,7 +249,7 @@ def load_source_texts(spec: PackageSpec, sources: TypedTable) -> tuple[dict[str,
             problem("source-hash-mismatch", f"{relative} has sha256 {digest}, not the recorded {recorded}",
                     "the archived text changed: restore it byte for byte, or record the new hash if the archive itself was corrected",
                     "sha256")
-        bad_text = _text_problem(data)
+        bad_text = text_problem(data)
         if bad_text:
             problem(bad_text[0], f"{relative} {bad_text[1]}", "archive the article's text as plain UTF-8 (no byte-order mark, no control characters)")
             continue

@@ -147,8 +147,12 @@ def _constraint_failures(spec: TableSpec, name: str, text: pa.Array, typed: pa.A
                       hint=lambda raw: f"write the page's http:// or https:// address (at most {MAX_URL_LENGTH} characters), or null")
 
 
-def type_table(spec: TableSpec, raw: RawTable, issues: Collector) -> TypedTable:
-    """Type every column of `raw` by its field, adding one issue per failing cell to `issues`."""
+def type_table(spec: TableSpec, raw: RawTable, issues: Collector, how_to_add: dict[str, str] | None = None) -> TypedTable:
+    """Type every column of `raw` by its field, adding one issue per failing cell to `issues`.
+
+    `how_to_add` tells how a missing field is written where it is not `name: …`
+    (a bare list item: `- …`).
+    """
     columns = []
 
     def report(code: str, rows, name: str, message, hint, values=None) -> None:
@@ -179,7 +183,8 @@ def type_table(spec: TableSpec, raw: RawTable, issues: Collector) -> TypedTable:
         if spec.required(name) and not spec.computed(name):
             missing = _rows(typed.is_null())
             description = f.get("description", "")
-            report("required", missing, name, lambda v: "is required", lambda v, name=name: f"add `{name}: …` — {description}".strip(" —"))
+            how = (how_to_add or {}).get(name, f"add `{name}: …`")
+            report("required", missing, name, lambda v: "is required", lambda v, how=how: f"{how} — {description}".strip(" —"))
             raw.bad.update((name, int(row)) for row in missing)
         given = pc.if_else(failed, None, text)
         shown = None
