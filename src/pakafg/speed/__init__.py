@@ -1,27 +1,89 @@
 """Speed: everything that exists only to make the pipeline faster, behind one seam.
 
 The core (read -> check -> compile -> export -> publish) has one plain path
-and knows nothing of this package except two hooks: `files_reader(spec)`,
-which `read.read_package` calls instead of reading files one by one, and
-`check_schemas(spec)`. Each fast path here gives exactly what the plain path
-gives (tests/tool/test_speed.py compares them) and has a benchmark figure in
-benchmarks/RESULTS.md that justifies it.
+and knows two hooks of this package, each with one entry:
+
+- `files_reader(spec)`: what `read.read_package` reads record files with —
+  unchanged files from the record cache (`cache.py`), the others on every
+  core (`parallel.py`) — instead of reading them one by one;
+- `check_schemas(spec)`: frictionless' verdict on the Table Schemas,
+  remembered for the same schema bytes and frictionless version, so small
+  commands need not import frictionless (0.2 s) on every run.
+
+Each gives exactly what the plain path gives (tests/tool/test_speed.py
+compares them) and has a figure in benchmarks/RESULTS.md that justifies it.
+`PAKAFG_FAST=0` turns all of it off; `PAKAFG_JOBS=1` reads in one process.
 """
 
 from __future__ import annotations
 
-from ..schemas import PackageSpec
+import hashlib
+import os
+
+from ..schemas import PackageSpec, public_descriptor
+
+
+def enabled() -> bool:
+    return os.environ.get("PAKAFG_FAST", "1") != "0"
 
 
 def files_reader(spec: PackageSpec):
-    """The function `read_package` reads record files with: the plain one, for now."""
+    """The function `read_package` reads record files with: cached and parallel when enabled, else the plain one."""
     from ..read import read_files
 
-    return read_files
+    if not enabled():
+        return read_files
+
+    def read(readers, todo):
+        from .cache import RecordCache, pack, unpack
+        from .parallel import read_packed
+
+        cache = RecordCache(spec)
+        found = [cache.get(path, file) for _, file, path in todo]
+        missing = [item for item, (packed, _) in zip(todo, found) if packed is None]
+        read_now = iter(read_packed(readers, missing))
+        out = []
+        for (table, _, path), (packed, key) in zip(todo, found):
+            if packed is not None:
+                out.append(unpack(packed, readers[table].empty()))
+                continue
+            result = next(read_now)  # a worker's packed bytes, or a FileReading read here
+            if isinstance(result, bytes):
+                packed, result = result, unpack(result, readers[table].empty())
+            else:
+                packed = pack(result)
+            cache.put(path, key, packed, result.digest)
+            out.append(result)
+        cache.save()
+        return out
+
+    return read
 
 
 def check_schemas(spec: PackageSpec) -> None:
-    """frictionless' verdict on the Table Schemas."""
+    """frictionless' verdict on the Table Schemas; a verdict already given for these exact bytes is remembered."""
+    import json
+
     from ..targets import check_schemas as check
 
+    if not enabled():
+        return check(spec)
+    from importlib.metadata import version
+
+    from .cache import cache_folder
+
+    described = json.dumps([public_descriptor(t.descriptor) for t in spec.tables.values()], sort_keys=True)
+    digest = hashlib.sha256(f"{version('frictionless')}\0{described}".encode()).hexdigest()
+    proof = spec.root / ".pakafg-cache" / "schemas-accepted"
+    try:
+        if proof.read_text(encoding="ascii") == digest:
+            return None
+    except (OSError, UnicodeDecodeError):
+        pass
     check(spec)
+    try:
+        cache_folder(spec.root)
+        proof.write_text(digest, encoding="ascii")
+    except OSError:
+        pass
+    return None

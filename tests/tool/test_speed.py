@@ -1,0 +1,118 @@
+"""The speed layer gives exactly what the plain path gives: record cache, parallel reading, remembered schema checks."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from pakafg import validate
+from pakafg.bench import generate
+from pakafg.read import read_files, read_package
+from pakafg.schemas import load_package_spec
+from pakafg.speed import cache, check_schemas, files_reader, parallel
+
+from conftest import edit
+
+
+def _plain(root):
+    return read_package(load_package_spec(root))
+
+
+def _same(a, b) -> None:
+    assert a.files == b.files and a.digests == b.digests
+    assert [i.to_dict() for i in a.issues] == [i.to_dict() for i in b.issues]
+    for name, table in a.tables.items():
+        other = b.tables[name]
+        assert (table.paths, table.lines, table.values, table.at, table.bad) == \
+               (other.paths, other.lines, other.values, other.at, other.bad), name
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """A generated package with errors of several kinds sprinkled in (issues must come back identical too)."""
+    root = tmp_path_factory.mktemp("speed") / "pkg"
+    generate(root, 300, seed=5)
+    claims = sorted((root / "tables/claims").glob("*.yaml"))
+    edit(claims[0], "speech_act: ", "speech_act: shouts_")
+    events = sorted((root / "tables/events").glob("*.yaml"))
+    events[0].write_text(events[0].read_text() + "unknown_key: 1\n")
+    events[1].write_bytes(b"event_id: [unclosed\n")
+    return root
+
+
+def test_cold_and_warm_cache_read_what_the_plain_path_reads(corpus):
+    spec = load_package_spec(corpus)
+    plain = _plain(corpus)
+    assert not (corpus / ".pakafg-cache" / "records.pickle").exists()
+    _same(read_package(spec, files_reader(spec)), plain)  # cold: every file read, the cache written
+    warm = cache.RecordCache(spec)
+    assert len(warm.entries) == len(plain.files)
+    _same(read_package(spec, files_reader(spec)), plain)  # warm: every file from the cache
+
+
+def test_an_edited_file_is_read_again(corpus, tmp_path):
+    spec = load_package_spec(corpus)
+    read_package(spec, files_reader(spec))
+    place = sorted((corpus / "tables/places").glob("*.yaml"))[0]
+    place.write_text(place.read_text().replace("place_type: ", "place_type: hamlet_", 1))
+    records = cache.RecordCache(spec)
+    for path in [place.relative_to(corpus).as_posix()]:
+        packed, key = records.get(path, place)
+        assert packed is None and key is not None  # a miss: read again
+    _same(read_package(spec, files_reader(spec)), _plain(corpus))
+
+
+def test_parallel_reading_gives_the_plain_readings_in_order(corpus):
+    spec = load_package_spec(corpus)
+    reading = read_package(spec)
+    readers = {t.name: __import__("pakafg.read", fromlist=["TableReader"]).TableReader(spec, t) for t in spec.record_tables()}
+    todo = [(t.name, f, p) for t in spec.record_tables() for f, p in __import__("pakafg.read.files", fromlist=["x"]).record_files(corpus, t.directory)]
+    packed = parallel.read_packed(readers, todo, min_files=0)
+    plain = read_files(readers, todo)
+    assert len(packed) == len(plain) == len(reading.files)
+    for (table, _, _), got, want in zip(todo, packed, plain):
+        assert isinstance(got, bytes) or parallel.jobs() == 1
+        assert got == cache.pack(want) if isinstance(got, bytes) else got == want
+
+
+def test_a_corrupt_or_planted_cache_is_ignored(corpus, monkeypatch):
+    spec = load_package_spec(corpus)
+    read_package(spec, files_reader(spec))
+    path = corpus / ".pakafg-cache" / "records.pickle"
+    path.write_bytes(b"\x80\x05not a pickle")
+    _same(read_package(spec, files_reader(spec)), _plain(corpus))
+
+    class Boom:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('planted code ran')",))
+
+    path.write_bytes(pickle.dumps({"fingerprint": cache.fingerprint(spec), "entries": {"x": Boom()}}))
+    _same(read_package(spec, files_reader(spec)), _plain(corpus))  # refused by the safe unpickler, rebuilt
+
+
+def test_cache_is_discarded_when_a_schema_changes(package):
+    spec = load_package_spec(package)
+    read_package(spec, files_reader(spec))
+    before = cache.fingerprint(spec)
+    edit(package / "schemas/places.yaml", "description: Kind of place.", "description: Kind of place!")
+    assert cache.fingerprint(load_package_spec(package)) != before
+
+
+def test_validation_is_the_same_with_and_without_the_speed_layer(corpus, monkeypatch):
+    fast = validate(corpus)
+    monkeypatch.setenv("PAKAFG_FAST", "0")
+    slow = validate(corpus)
+    assert [i.to_dict() for i in fast.report.issues] == [i.to_dict() for i in slow.report.issues]
+    assert fast.row_counts == slow.row_counts
+
+
+def test_a_remembered_schema_verdict_covers_only_the_same_bytes(package):
+    from pakafg.issues import PakafgError
+
+    spec = load_package_spec(package)
+    check_schemas(spec)  # accepted, remembered
+    assert (package / ".pakafg-cache" / "schemas-accepted").is_file()
+    edit(package / "schemas/places.yaml", "type: string\n    description: Name in English.", "type: strnig\n    description: Name in English.")
+    with pytest.raises(PakafgError, match="not a valid Table Schema"):
+        check_schemas(load_package_spec(package))
