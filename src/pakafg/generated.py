@@ -17,7 +17,7 @@ from pathlib import Path
 from .issues import PakafgError
 from .schemas import PackageSpec, load_package_spec
 
-COG_FILES = ("README.md", "CONTRIBUTING.md")
+COG_FILES = ("README.md", "CONTRIBUTING.md", "docs/architecture.md")
 COMMAND = "pakafg generate"
 
 
@@ -90,3 +90,69 @@ def sync(root: str | Path, check: bool = False) -> tuple[list[str], list[str]]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
     return stale, generated.problems
+
+
+def import_graph() -> dict[str, list[str]]:
+    """Which pakafg module imports which (at the top or inside a function), from the source's syntax trees.
+
+    A package stands for its `__init__`; `pakafg/__init__.py` re-exports names
+    lazily and is left out. docs/architecture.md shows this graph; a test
+    checks it has no cycle.
+    """
+    import ast
+
+    src = Path(__file__).resolve().parent
+    modules = {}
+    for path in sorted(src.rglob("*.py")):
+        parts = path.relative_to(src.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = (path, path.name == "__init__.py")
+    graph: dict[str, list[str]] = {}
+    for name, (path, is_package) in modules.items():
+        if name == "pakafg":
+            continue
+        package = name if is_package else name.rsplit(".", 1)[0]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.split(".")
+                target = ".".join(base[: len(base) - node.level + 1] + ([node.module] if node.module else []))
+                submodules = [f"{target}.{alias.name}" for alias in node.names if f"{target}.{alias.name}" in modules]
+                names = [alias.name for alias in node.names if f"{target}.{alias.name}" not in modules]
+                candidates = submodules + ([target] if names else [])
+            elif isinstance(node, ast.Import):
+                candidates = [alias.name for alias in node.names]
+            else:
+                continue
+            found.update(c for c in candidates if c in modules and c not in ("pakafg", name))
+        graph[name] = sorted(found)
+    return graph
+
+
+def import_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Every cycle in an import graph (each once, as the path that closes it)."""
+    cycles, state = [], {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "active"
+        for target in graph.get(node, []):
+            if state.get(target) == "active":
+                cycles.append(path[path.index(target):] + [target] if target in path else [node, target])
+            elif target not in state:
+                visit(target, path + [target])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return cycles
+
+
+def architecture_markdown() -> str:
+    """The import graph as a Markdown table (for docs/architecture.md, via cog)."""
+    graph = import_graph()
+    lines = ["| module | imports (pakafg modules) |", "|---|---|"]
+    short = lambda name: f"`{name.removeprefix('pakafg.')}`"  # noqa: E731
+    for name, targets in sorted(graph.items()):
+        lines.append(f"| {short(name)} | {', '.join(map(short, targets)) or '—'} |")
+    return "\n".join(lines)

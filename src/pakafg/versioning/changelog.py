@@ -24,7 +24,7 @@ def changelog_entry(version: str, created: str | None, d: Diff | None, counts: d
     else:
         out.append(f"Changes since {d.latest_release or d.base_version} ({md_code(d.base_label)}); "
                    f"required bump: {d.required_bump}, released as {version}.\n")
-        out.append(render_markdown(d, heading="##", with_verdict=False).rstrip() + "\n")
+        out.append(render_markdown(d, heading=None, with_verdict=False).rstrip() + "\n")
     return "\n".join(out)
 
 
