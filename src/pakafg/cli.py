@@ -397,19 +397,19 @@ def bench_generate(dest: Path, records: int, seed: int, sources: int | None, cla
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where corpora are generated (default: a folder in the system temp dir).")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--baseline", default=None, help="Also time the build commands with the code of this git ref, side by side.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("benchmarks/RESULTS.md"), show_default=True,
-              help="Markdown table to write (the raw numbers go beside it as .json).")
-@click.option("--no-provenance", is_flag=True, help="Skip the quote-check scaling measurement.")
-def bench_run(sizes: str, workdir: Path | None, seed: int, out: Path, no_provenance: bool) -> None:
-    """Time floor, naive peer, validate, build cold/warm and rebuild-after-one-edit; write RESULTS.md.
+              help="Markdown report to write (the raw numbers go beside it as .json).")
+def bench_run(sizes: str, workdir: Path | None, seed: int, baseline: str | None, out: Path) -> None:
+    """Time whole commands beside their floors (parse floor, naive peer, import floor); write RESULTS.md.
 
-    Example: pakafg bench run --sizes 1000,10000
+    Example: pakafg bench run --sizes 1000,10000 --baseline 273ed48
     """
-    from .bench_run import run
+    from .bench.run import run_all
 
     try:
         numbers = [int(s) for s in sizes.split(",") if s.strip()]
     except ValueError:
         _fail(click.BadParameter(f"--sizes must be integers, got {sizes!r}"))
-    run(numbers, workdir=workdir, seed=seed, out=out, provenance=not no_provenance, log=lambda m: click.echo(m, err=True))
+    run_all(numbers, workdir=workdir, seed=seed, out=out, baseline=baseline, log=lambda m: click.echo(m, err=True))
     click.echo(f"wrote {out}")

@@ -6,7 +6,7 @@ data checks) exits 1 naming each stale file and the command that fixes it:
 - `docs/json-schema/<table>.json`: what editors check record files against (targets.py);
 - `docs/data-dictionary.md`: every table, field and code (dictionary.py);
 - `docs/coverage.md`: what each source contributes, every disagreement (coverage.py; needs valid records);
-- the cog blocks of README.md and CONTRIBUTING.md (issue codes, command help).
+- the cog blocks of README.md, CONTRIBUTING.md and docs/ (issue codes, command help, the import graph).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from .issues import PakafgError
 from .schemas import PackageSpec, load_package_spec
 
-COG_FILES = ("README.md", "CONTRIBUTING.md", "docs/architecture.md")
+COG_FILES = ("README.md", "CONTRIBUTING.md", "docs/architecture.md", "docs/validation.md")
 COMMAND = "pakafg generate"
 
 
