@@ -33,9 +33,9 @@ class RawTable:
     bad: set[tuple[str, int]] = field(default_factory=set)  # (field, row) already reported as unreadable
 
     def __post_init__(self):
-        for name in self.fields:
-            self.values.setdefault(name, [])
-            self.at.setdefault(name, [])
+        if not self.values:
+            self.values = {name: [] for name in self.fields}
+            self.at = {name: [] for name in self.fields}
 
     def __len__(self) -> int:
         return len(self.paths)

@@ -39,17 +39,18 @@ def files_reader(spec: PackageSpec):
         from .parallel import read_packed
 
         cache = RecordCache(spec)
+        fields = {name: table.field_names for name, table in spec.tables.items()}
         found = [cache.get(path, file) for _, file, path in todo]
         missing = [item for item, (packed, _) in zip(todo, found) if packed is None]
         read_now = iter(read_packed(readers, missing))
         out = []
         for (table, _, path), (packed, key) in zip(todo, found):
             if packed is not None:
-                out.append(unpack(packed, readers[table].empty()))
+                out.append(unpack(packed, fields))
                 continue
             result = next(read_now)  # a worker's packed bytes, or a FileReading read here
             if isinstance(result, bytes):
-                packed, result = result, unpack(result, readers[table].empty())
+                packed, result = result, unpack(result, fields)
             else:
                 packed = pack(result)
             cache.put(path, key, packed, result.digest)

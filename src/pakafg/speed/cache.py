@@ -69,12 +69,10 @@ def pack(reading: FileReading) -> bytes:
     return pickle.dumps((tables, issues, reading.records, reading.digest), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def unpack(data: bytes, empty: dict[str, RawTable]) -> FileReading:
-    """`pack`'s bytes back into a FileReading whose tables start from `empty` (the file's table and children)."""
+def unpack(data: bytes, fields: dict[str, list[str]]) -> FileReading:
+    """`pack`'s bytes back into a FileReading (`fields`: each table's field names)."""
     tables, issues, records, digest = SafeUnpickler(io.BytesIO(data)).load()
-    out = {name: RawTable(name, t.fields) for name, t in empty.items()}
-    for name, paths, lines, values, at, bad in tables:
-        out[name] = RawTable(name, out[name].fields, paths, lines, values, at, set(bad))
+    out = {name: RawTable(name, fields[name], paths, lines, values, at, set(bad)) for name, paths, lines, values, at, bad in tables}
     return FileReading(out, [Issue(*values) for values in issues], records, digest)
 
 
