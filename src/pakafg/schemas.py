@@ -59,11 +59,11 @@ class TableSpec:
     def constraints(self, name: str) -> dict:
         return self._by_name[name].get("constraints", {})
 
-    @property
+    @functools.cached_property
     def primary_key(self) -> list[str]:
         return list(self.descriptor.get("primaryKey", []))
 
-    @property
+    @functools.cached_property
     def id_field(self) -> str | None:
         """The single-field primary key of a record table (None for child and derived tables)."""
         pk = self.primary_key
@@ -95,7 +95,7 @@ class TableSpec:
     def directory(self) -> str | None:
         return self.records.get("dir")
 
-    @property
+    @functools.cached_property
     def group_by(self) -> str | None:
         return self.records.get("group_by")
 

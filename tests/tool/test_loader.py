@@ -84,3 +84,23 @@ def test_cross_field_rules(package):
     found = issues_of(package)
     assert ("date-order", "tables/events/train-hijacking.yaml", 6, "date_end") in found
     assert ("qualifier-bounds", CLAIMS, 23, "qualifier") in found
+
+
+EVENT = "tables/events/train-hijacking.yaml"
+
+
+@pytest.mark.parametrize("old,new,valid", [
+    # "shortly before 11 October": only the latest possible day is known
+    ("date_start: 2025-03-01\ndate_end: 2025-03-31\ndate_precision: month", "date_end: 2025-03-10\ndate_precision: range", True),
+    ("date_start: 2025-03-01\ndate_end: 2025-03-31\ndate_precision: month", "date_start: 2025-03-03\ndate_end: 2025-03-10\ndate_precision: range",
+     True),  # somewhere between two days, no alignment to months
+    ("date_start: 2025-03-01\ndate_end: 2025-03-31\ndate_precision: month", "date_end: 2025-03-31\ndate_precision: month", False),
+    ("date_start: 2025-03-01\ndate_end: 2025-03-31\ndate_precision: month", "date_start: 2025-03-01", False),
+    ("date_start: 2025-03-01\ndate_end: 2025-03-31\ndate_precision: month", "date_precision: day", False),
+])
+def test_a_date_known_only_to_lie_in_a_range(package, old, new, valid):
+    edit(package / EVENT, old, new)
+    found = issues_of(package)
+    assert (not found) == valid, found
+    if not valid:
+        assert any(code == "missing-companion" and field == "date_precision" for code, _, _, field in found), found

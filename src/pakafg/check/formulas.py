@@ -11,10 +11,14 @@ tells consumers how to open the CSV files as text. See README "Limits and safety
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow.compute as pc
+
 from ..issues import Issue
 from .types import TypedTable
 
-FORMULA_START = frozenset("=+-@\t\r")
+FORMULA_START = "=+-@\t\r"
+_STARTS_LIKE_A_FORMULA = r"^[=+\-@\t\r]"  # FORMULA_START as a pattern
 
 
 def check_formula_text(table: TypedTable) -> list[Issue]:
@@ -23,11 +27,12 @@ def check_formula_text(table: TypedTable) -> list[Issue]:
     for name in table.spec.field_names:
         if table.spec.type_of(name) != "string":
             continue
-        for row, value in enumerate(table.column(name)):
-            if value and value[0] in FORMULA_START:
-                line, column = table.where(name, row)
-                issues.append(Issue(code="formula-like-text", severity="warning", path=table.raw.paths[row], line=line, column=column,
-                                    table=table.spec.name, field=name, record_id=table.record_id(row),
-                                    message=f"text starts with {value[0]!r}: a spreadsheet opening the CSV may run it as a formula",
-                                    hint="it is published as written; reword it if the sign is not part of the text"))
+        starts = pc.match_substring_regex(table.data.column(name), _STARTS_LIKE_A_FORMULA)
+        for row in np.flatnonzero(pc.fill_null(starts, False).to_numpy(zero_copy_only=False)):
+            row, value = int(row), table.column_value(name, int(row))
+            line, column = table.where(name, row)
+            issues.append(Issue(code="formula-like-text", severity="warning", path=table.raw.paths[row], line=line, column=column,
+                                table=table.spec.name, field=name, record_id=table.record_id(row),
+                                message=f"text starts with {value[0]!r}: a spreadsheet opening the CSV may run it as a formula",
+                                hint="it is published as written; reword it if the sign is not part of the text"))
     return issues

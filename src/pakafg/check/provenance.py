@@ -398,6 +398,9 @@ def numbers_in(text: str) -> dict[float, str]:
     tokens = [m.group() for m in matches]
     phrase = _Phrase(found, text, [m.span() for m in matches])
     for i, tok in enumerate(tokens):
+        if tok not in _NUMBER_WORDS and not tok[0].isdigit():  # most words state no number and end any being read
+            phrase.flush()
+            continue
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         last = i  # the phrase's last token, if this one belongs to it
         if tok[0].isdigit():

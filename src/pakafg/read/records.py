@@ -80,23 +80,36 @@ class FileReading:
 
 
 @dataclass
+class ChildList:
+    """A list inside a record whose items are rows of a child table (`aliases` -> actor_aliases)."""
+
+    table: TableSpec
+    key: str
+    items: list[str]  # the fields written in an item
+    parent_fields: dict[str, str]  # child field -> "table" | "id" (filled from the parent record)
+
+
+@dataclass
 class TableReader:
     """What reading one record table's files needs, worked out once from the schemas."""
 
     spec: PackageSpec
     table: TableSpec
+    fields: list[str] = field(init=False)  # the fields a record writes (not the grouping field)
     allowed: list[str] = field(init=False)  # keys a record may hold, in schema order (for hints)
-    children: list[TableSpec] = field(init=False)
+    children: list[ChildList] = field(init=False)
     quotes_to: TableSpec | None = field(init=False)  # the table each record's own quote is also a row of (citations)
 
     def __post_init__(self):
-        self.allowed = self.spec.record_keys(self.table.name)
-        self.children = self.spec.children_of(self.table.name)
-        self.quotes_to = next((t for t in self.spec.tables.values()
-                               if t.records.get(f"derived_from_{self.table.name}")), None)
+        name = self.table.name
+        self.fields = self.table.record_fields()
+        self.allowed = self.spec.record_keys(name)
+        self.children = [ChildList(c, c.list_key, self.spec.item_fields(c.name), self.spec.parent_fields(c.name))
+                         for c in self.spec.children_of(name)]
+        self.quotes_to = next((t for t in self.spec.tables.values() if t.records.get(f"derived_from_{name}")), None)
 
     def empty(self) -> dict[str, RawTable]:
-        names = [self.table, *self.children] + ([self.quotes_to] if self.quotes_to else [])
+        names = [self.table, *(c.table for c in self.children)] + ([self.quotes_to] if self.quotes_to else [])
         return {t.name: RawTable(t.name, t.field_names) for t in names}
 
 
@@ -139,27 +152,27 @@ def _read_children(reader: TableReader, record: Node, record_id: str | None, pat
                    issues: list[Issue]) -> None:
     parent = reader.table
     for child in reader.children:
-        node = record.value.get(child.list_key)
+        key, items = child.key, child.items
+        node = record.value.get(key)
         if node is None or node.value is None:
             continue
         if not isinstance(node.value, list):
-            issues.append(Issue(code="wrong-shape", message=f"'{child.list_key}' must be a list", path=path, line=node.line,
-                                column=node.column, table=parent.name, record_id=record_id, field=child.list_key,
-                                hint=f"write one `- …` line per item under `{child.list_key}:`"))
+            issues.append(Issue(code="wrong-shape", message=f"'{key}' must be a list", path=path, line=node.line,
+                                column=node.column, table=parent.name, record_id=record_id, field=key,
+                                hint=f"write one `- …` line per item under `{key}:`"))
             continue
-        fixed = {name: (parent.name if kind == "table" else record_id)
-                 for name, kind in reader.spec.parent_fields(child.name).items()}
-        items = reader.spec.item_fields(child.name)
+        fixed = {name: (parent.name if kind == "table" else record_id) for name, kind in child.parent_fields.items()}
+        rows = out[child.table.name]
         for item in node.value:
             if len(items) == 1 and not isinstance(item.value, dict):  # a one-field item may be the bare value (`- TTP`)
                 item = Node({items[0]: item}, item.line, item.column)
             if not isinstance(item.value, dict):
-                issues.append(Issue(code="wrong-shape", message=f"each item of '{child.list_key}' must be a mapping",
-                                    path=path, line=item.line, column=item.column, table=child.name, record_id=record_id,
-                                    field=child.list_key, hint=f"write items as `- {items[0]}: …` with keys {', '.join(items)}"))
+                issues.append(Issue(code="wrong-shape", message=f"each item of '{key}' must be a mapping",
+                                    path=path, line=item.line, column=item.column, table=child.table.name, record_id=record_id,
+                                    field=key, hint=f"write items as `- {items[0]}: …` with keys {', '.join(items)}"))
                 continue
-            values, at, bad = _values(child, items, items, item, fixed, path, record_id, issues)
-            out[child.name].add(path, item.line, values, at, bad)
+            values, at, bad = _values(child.table, items, items, item, fixed, path, record_id, issues)
+            rows.add(path, item.line, values, at, bad)
 
 
 def _read_record(reader: TableReader, record: Node, fixed: dict[str, str], stem: str, suffix: str, path: str,
@@ -168,7 +181,7 @@ def _read_record(reader: TableReader, record: Node, fixed: dict[str, str], stem:
     id_field = table.id_field
     id_node = record.value.get(id_field)
     record_id = id_node.value if id_node is not None and isinstance(id_node.value, str) else None
-    values, at, bad = _values(table, table.record_fields(), reader.allowed, record, fixed, path, record_id, issues)
+    values, at, bad = _values(table, reader.fields, reader.allowed, record, fixed, path, record_id, issues)
     row = out[table.name].add(path, record.line, values, at, bad)
     rid = values.get(id_field)
     if not table.group_by and rid is not None and rid != stem:
