@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 import pyarrow as pa
 
 PAGE = "docs/coverage.md"
-DISAGREEMENTS = ("contradicts", "denies")
+DISAGREEMENTS = ("contradicts", "differs", "frames_differently", "denies")  # links a reader comparing sources looks for
 
 
 def _cell(text) -> str:
@@ -40,7 +40,7 @@ def coverage_markdown(tables: dict[str, pa.Table]) -> str:
                    f"{per_source[sid]} | {numeric[sid]} | {len(cited[(sid, 'actors')]) + len(cited[(sid, 'places')])} |")
     out += ["", "Totals: " + ", ".join(f"{len(r)} {t}" for t, r in rows.items()), "",
             "## Disagreements and denials", "",
-            "Each row is a `claim_links` record: the first claim contradicts or denies the second.", "",
+            "Each row is a `claim_links` record: the first claim contradicts, differs from, frames differently or denies the second.", "",
             "| relation | claim | says | other claim | says | note |", "|---|---|---|---|---|---|"]
     links = sorted((r for r in rows["claim_links"] if r["relation"] in DISAGREEMENTS),
                    key=lambda c: (c["relation"], c["claim_id"], c["other_claim_id"]))

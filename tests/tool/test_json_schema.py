@@ -70,7 +70,7 @@ def test_json_schema_accepts_numbers_as_an_editor_parses_them():
     """A YAML language server reads `value_low: 800000` as a number, the loader as text: both pass."""
     validator = _validator("claims")
     claim = {"claim_id": "x", "claimant_actor_id": "fp", "speech_act": "reports", "summary": "s", "quote": "q",
-             "measure": "deaths", "value_low": 60, "unit": "people", "qualifier": "over"}
+             "measure": "deaths", "value_low": 60, "qualifier": "over"}
     assert not list(validator.iter_errors([claim]))
     assert not list(validator.iter_errors([{**claim, "value_low": "60"}]))
     assert list(validator.iter_errors([{**claim, "value_low": "sixty"}]))

@@ -116,7 +116,7 @@ def generate(dest: str | Path, records: int, seed: int = 0, sources: int | None 
         raise FileExistsError(f"{dest} is not empty")
     rng = random.Random(seed)
     n = plan(records, sources, claims)
-    for folder in ("sources", "tables/actors", "tables/places", "tables/events", "tables/claims"):
+    for folder in ("sources", "tables/actors", "tables/places", "tables/events", "tables/measures", "tables/claims"):
         (dest / folder).mkdir(parents=True, exist_ok=True)
     shutil.copy(template / PACKAGE_FILE, dest / PACKAGE_FILE)
     shutil.copytree(template / SCHEMA_DIR, dest / SCHEMA_DIR)
@@ -192,6 +192,8 @@ def generate(dest: str | Path, records: int, seed: int = 0, sources: int | None 
         lines += ["citations:", *citation()]
         w.write(f"tables/events/{eid}.yaml", lines)
 
+    w.write("tables/measures/people-affected.yaml", ["measure_id: people-affected", "label: People affected", "unit: people",
+                                                     "definition: People a synthetic claim counts.", "counts_deaths: false"])
     all_claims: list[str] = []
     for i, sid in enumerate(sids):
         lines = []
@@ -203,7 +205,7 @@ def generate(dest: str | Path, records: int, seed: int = 0, sources: int | None 
                 lines.append(f"  event_id: {rng.choice(eids)}")
             lines += [f"  summary: {scalar(w.words(10).capitalize() + '.')}", f"  quote: {scalar(sentence)}"]
             if number is not None:
-                lines += ["  measure: people-affected", "  unit: people"]
+                lines += ["  measure: people-affected"]
                 if rng.random() < 0.5:
                     lines += [f"  value: {number}", "  qualifier: exact"]
                 else:
