@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 
 from ..issues import PakafgError
 from ..schemas import PackageSpec, to_sqlite_ddl
+from . import sqlite_extras
 
 FORMAT = "sqlite"
 MEDIATYPE = "application/vnd.sqlite3"
@@ -216,6 +217,7 @@ def write_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path, wor
         _check_foreign_keys(con)
         try:
             con.execute("VACUUM INTO ?", (str(path),))  # reads the database, never changes it
+            sqlite_extras.apply(spec, path)  # [explorer hook] label columns + FTS, in the release file only (not in `working`)
             if working is not None:
                 _save(con, working)
         except sqlite3.OperationalError as exc:  # a full disk, a folder that cannot be written: the build reports it
@@ -306,6 +308,7 @@ def _update(con: sqlite3.Connection, spec: PackageSpec, tables: dict[str, pa.Tab
         except sqlite3.DatabaseError:
             path.unlink(missing_ok=True)
             raise
+        sqlite_extras.apply(spec, path)  # [explorer hook] as write_package does: the same bytes
     except sqlite3.DatabaseError:  # not a database, damaged, or a NOT NULL / UNIQUE error: the full export decides
         return None
     return path
