@@ -36,7 +36,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from . import incremental
-from .export import EXPORTERS, PACKAGE_EXPORTERS, datapackage
+from .export import EXPORTERS, PACKAGE_EXPORTERS, charts, datapackage
 from .issues import InvalidPackage, PakafgError, Report
 from .perf import paused_gc
 from .release import CHANGELOG_FILE, changelog_section, check_frozen, frozen_created
@@ -78,8 +78,10 @@ def source_date(root: Path) -> str | None:
 
 
 def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path, created: str | None,
-                  writer: incremental.Writer | None = None) -> tuple[list[str], dict[str, str]]:
+                  writer: incremental.Writer | None = None, previous: Path | None = None) -> tuple[list[str], dict[str, str]]:
     """Write every format of the compiled `tables` into `staging`; return the relative paths written and their sha256.
+
+    `previous`: the release folder being replaced, if any (charts drawn there from the same data are copied).
 
     A build that keeps a state for the next rebuild passes a `writer` (incremental.py),
     which writes files in place of the exporters (the same bytes) and notes what the
@@ -111,10 +113,12 @@ def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path,
                     path = done(*made) if made else done(exporter.write(name, table, staging))
                     if exporter.FORMAT != "csv":
                         described.append((exporter, path))
+            chart_paths = [done(path) for path in charts.write(spec, tables, staging, previous)]  # [explorer hook] charts/
         described += list(zip(PACKAGE_EXPORTERS, written.result))
         for relative, future in finished.items():
             hashes[relative] = future.result()
         files = [datapackage.file_entry(path, staging, exporter.FORMAT, exporter.MEDIATYPE, hashes) for exporter, path in described]
+        files += [datapackage.file_entry(path, staging, *charts.file_format(path), hashes) for path in chart_paths]  # [explorer hook]
         notes = changelog_section(spec.root, spec.version)  # release notes, once `pakafg release` wrote them
         if notes:
             (staging / CHANGELOG_FILE).write_text(notes, encoding="utf-8", newline="\n")
@@ -323,7 +327,7 @@ def _write_and_publish(spec: PackageSpec, tables: dict[str, pa.Table], target: P
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{spec.version}-", dir=target.parent))
     try:
         os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the release from other users
-        files, hashes = write_release(spec, tables, staging, created, writer)
+        files, hashes = write_release(spec, tables, staging, created, writer, previous=target)  # [explorer hook] previous=
         notes = notes + check_frozen(spec.root, spec.version, staging)  # a released version's content is immutable
         changed = publish(staging, target)
     finally:

@@ -91,7 +91,7 @@ def state_dir(spec: PackageSpec) -> Path:
 
 def fingerprint(spec: PackageSpec, target: Path, created: str | None, notes: str | None) -> str:
     """Everything a release depends on besides the record files and archived texts."""
-    versions = "; ".join(f"{name} {_version(name)}" for name in ("pandas", "pandera", "pyarrow", "numpy"))
+    versions = "; ".join(f"{name} {_version(name)}" for name in ("pandas", "pandera", "pyarrow", "numpy", "matplotlib"))  # [explorer hook] + matplotlib (charts)
     h = hashlib.sha256(f"incremental {FORMAT}; pakafg {__version__}; {versions}; sqlite {sqlite.sqlite3.sqlite_version}; "
                        f"{cache_fingerprint(spec)}; {os.path.abspath(target)}; {created}".encode())
     for path in sorted(_CODE_DIR.rglob("*.py")):  # every module: checks and exports included
