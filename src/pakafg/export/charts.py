@@ -29,7 +29,7 @@ file records a date or the matplotlib version (the bytes still depend on the
 matplotlib and FreeType versions installed). Each file carries a digest of the
 data it was drawn from and of this module; when the release being replaced
 holds a chart with the same digest (and SHA256SUMS vouches for its bytes), it
-is copied instead of redrawn, so a rebuild that leaves the charted data as it
+is hard-linked (else copied) instead of redrawn, so a rebuild that leaves the charted data as it
 was costs no drawing.
 """
 
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -509,7 +510,10 @@ def write(spec: PackageSpec, tables: dict[str, pa.Table], out_dir: Path, previou
         old = _reusable(previous, stem, digest)
         if old:
             for path in old:
-                shutil.copyfile(path, folder / path.name)
+                try:  # the same bytes: share them, as the incremental build does for unchanged tables
+                    os.link(path, folder / path.name)
+                except OSError:  # a file system without hard links
+                    shutil.copyfile(path, folder / path.name)
             written += [folder / p.name for p in old]
         else:
             written += draw(data, folder, digest)
