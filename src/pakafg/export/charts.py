@@ -282,7 +282,7 @@ def draw_timeline(data: dict, out: Path, digest: str) -> list[Path]:
         segments = [(mdates.date2num(date(2000, 1, 1)), mdates.date2num(date(2001, 1, 1)))]
     zoom = None if aggregate else zoom_window(items)
     panel = 1.0 + 0.42 * rows  # inches
-    legend = 0.0 if aggregate else 0.75
+    legend = 0.3 if aggregate else 0.75  # inches below the panels: the legend, or what the aggregate counts
     with matplotlib.rc_context(_rc()):
         fig = Figure(figsize=(WIDTH, 0.45 + legend + panel * (2 if zoom else 1)))
         height = fig.get_figheight()
@@ -320,12 +320,14 @@ def draw_timeline(data: dict, out: Path, digest: str) -> list[Path]:
             below[0].set_title(f"Enlarged: {first:%b %Y} – {last:%b %Y} (shaded above; {n} of {len(items)} dated events start in it)",
                                fontsize=9, loc="left")
         n_undated = sum(undated.values())
-        mode = ("each event drawn" if not aggregate else
-                f"aggregated above {DETAILED_MAX_EVENTS} dated events: events per type and "
-                f"{'year' if _by_year(segments) else 'month'} they start in")
-        fig.suptitle(f"Events by type over time — {len(dated)} dated events ({mode}); "
+        fig.suptitle(f"Events by type over time — {len(dated)} dated events; "
                      f"{n_undated} undated event{'s' if n_undated != 1 else ''} counted at right, not placed",
                      fontsize=10, x=0.01, ha="left", y=1 - 0.12 / height, va="top")
+        if aggregate:
+            unit = "year" if _by_year(segments) else "month"
+            fig.text(0.01, 0.08 / height, f"Over {DETAILED_MAX_EVENTS} dated events, so counted: events per type and {unit} "
+                     f"they start in{'' if unit == 'year' else '; events known only to the year in hatched boxes'}; "
+                     "red ✕: a claim about one of them is disputed.", fontsize=8, color="#333333")
         if not aggregate:
             handles = [
                 Line2D([], [], marker="o", ls="", color="#444444", label="known to the day"),
@@ -435,7 +437,7 @@ def _draw_aggregate(fig, axes, items, types, y, segments) -> None:
             pts = sorted((mdates.date2num(b) + 3, y[t] + 0.3) for t, b in disputed)
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="X", ms=2.5, ls="", color="#d62728")
     cbar = fig.colorbar(mesh, ax=axes, fraction=0.03, pad=0.08)
-    cbar.set_label(f"events per {'year' if by_year else 'month'} (log scale); red ✕: a claim about one is disputed", fontsize=8)
+    cbar.set_label(f"events per {'year' if by_year else 'month'} (log scale)", fontsize=8)
 
 
 def draw_claimants(data: dict, out: Path, digest: str) -> list[Path]:
