@@ -81,6 +81,21 @@ def test_instance_and_table_metadata_come_from_the_schemas(release):
     assert "ASSAULT = use armed force" in table_page  # enum codes with their meaning
 
 
+def test_serves_read_only_with_long_cells_cut(release):
+    spec, database = release
+
+    async def run():
+        ds = make_datasette(database, spec)
+        await ds.invoke_startup()
+        return ds.setting("truncate_cells_html"), ds.databases[DB].is_mutable
+
+    assert run_sync(run) == (160, False)
+
+
+def run_sync(coroutine_function):
+    return asyncio.run(coroutine_function())
+
+
 def test_every_column_of_every_table_is_described(release):
     spec, _ = release
     tables = datasette_metadata(spec)["databases"][DB]["tables"]
