@@ -238,8 +238,8 @@ def datasette_metadata(spec: PackageSpec, version: str | None = None) -> dict:
     instance["databases"] = {
         database: {
             "title": title,
-            "description": (f"{description} Full-text search: the search box of claims (summary, quote, attribution), "
-                            "events (title, summary) and citations (quote). Saved queries below."),
+            "description": (f"{description} Full-text search: the search box of claims (summary, quote) and "
+                            "events (title, summary). Saved queries below."),
             **{k: v for k, v in instance.items() if k in ("license", "license_url", "source", "source_url")},
             "tables": tables,
             "queries": canned_queries(spec),
