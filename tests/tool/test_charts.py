@@ -136,3 +136,17 @@ def test_a_large_timeline_is_aggregated_and_stays_small(tmp_path):
     paths = charts.write(spec, _tables(result.path, spec), out)
     assert all(p.read_bytes() == (result.path / "charts" / p.name).read_bytes() for p in paths)
     shutil.rmtree(out)
+
+
+def test_empty_and_undated_packages_still_draw(release, tmp_path):
+    import pyarrow.compute as pc
+
+    root, result = release
+    spec = load_package_spec(root)
+    tables = _tables(result.path, spec)
+    empty = charts.write(spec, {n: t.slice(0, 0) for n, t in tables.items()}, tmp_path / "empty")
+    undated = {**tables, "events": tables["events"].filter(pc.is_null(tables["events"]["date_start"]))}
+    assert charts.timeline_data(spec, undated)["dated"] == []
+    drawn = charts.write(spec, undated, tmp_path / "undated")
+    assert [p.name for p in empty] == [p.name for p in drawn] == [Path(f).name for f in sorted(FILES, key=lambda f: (
+        "claims" in f, f.endswith(".png")))]

@@ -308,6 +308,12 @@ def draw_timeline(data: dict, out: Path, digest: str) -> list[Path]:
         else:
             _draw_detailed(axes, items, y, colours, axes[-1].get_xlim()[1])
         frame(axes, panels[0])
+        if not items:  # no date axis to invent
+            from matplotlib.ticker import NullFormatter, NullLocator
+
+            axes[0].xaxis.set_major_locator(NullLocator())
+            axes[0].xaxis.set_major_formatter(NullFormatter())
+            axes[0].text(0.5, 0.5, "no dated events", transform=axes[0].transAxes, ha="center", va="center", color="#555555")
         for t, n in undated.items():  # undated events: counted, not placed
             axes[-1].annotate(f"+{n} undated", xy=(1, y[t]), xycoords=("axes fraction", "data"), xytext=(4, 0),
                               textcoords="offset points", va="center", fontsize=8, color="#555555")
