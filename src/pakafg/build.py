@@ -81,7 +81,7 @@ def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path,
                   writer: incremental.Writer | None = None, previous: Path | None = None) -> tuple[list[str], dict[str, str]]:
     """Write every format of the compiled `tables` into `staging`; return the relative paths written and their sha256.
 
-    `previous`: the release folder being replaced, if any (charts drawn there from the same data are copied).
+    `previous`: the release folder being replaced, if any (charts drawn there from the same data are reused).
 
     A build that keeps a state for the next rebuild passes a `writer` (incremental.py),
     which writes files in place of the exporters (the same bytes) and notes what the
