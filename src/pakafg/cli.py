@@ -364,6 +364,40 @@ def release_command(root: Path, bump: str | None) -> None:
     click.echo(f"  {result.commit_command}")
 
 
+@cli.command("explore")
+@root_option
+@click.option("--version", "version", default=None, help="Release to serve: build/<VERSION>/ (default: the development build, build/dev/, else the version in datapackage.yaml).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--metadata", "print_metadata", is_flag=True,
+              help="Print the generated datasette metadata as JSON and exit (usable with `datasette -m`; needs no datasette).")
+def explore_command(root: Path, version: str | None, port: int, print_metadata: bool) -> None:
+    """Browse a built release in datasette on http://127.0.0.1:PORT/ (descriptions, facets, search, saved queries).
+
+    Needs the optional extra: pip install -e ".[explore]". Serves only on this
+    machine (127.0.0.1), the database read-only. Saved queries: disagreements,
+    timeline, denials.
+
+    Example: pakafg explore --port 8001
+    """
+    from . import explorer
+    from .schemas import load_package_spec
+
+    try:
+        spec = load_package_spec(root)
+        if print_metadata:
+            click.echo(json.dumps(explorer.datasette_metadata(spec, version), ensure_ascii=False, indent=2))
+            return
+        database = explorer.release_database(root, spec, version)
+        explorer.serve(database, spec, port, version or database.parent.name, echo=lambda m: click.echo(m, err=True))
+    except explorer.DatasetteMissing as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except PakafgError as exc:
+        _fail(exc)
+    except OSError as exc:  # the port is taken, say
+        _fail(exc)
+
+
 @cli.group("bench")
 def bench_group() -> None:
     """Performance benchmark on generated corpora (see README "Performance").

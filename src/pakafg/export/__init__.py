@@ -2,7 +2,8 @@
 
 One module per format. `csv` and `parquet` write one file per table
 (`write(name, table, out)`); `sqlite` writes one database holding every table
-(`write_package(spec, tables, out)`); `datapackage` runs last because it
+(`write_package(spec, tables, out)`); `charts` draws the pictures from the
+tables (`write(spec, tables, out)`); `datapackage` runs last because it
 describes (path, size, sha256) what the others wrote, and `SHA256SUMS` lists
 every file. Exporters only write; they never decide what goes into a release.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..schemas import PackageSpec
-from . import csv, datapackage, parquet, sqlite
+from . import charts, csv, datapackage, parquet, sqlite
 
 TABLE_EXPORTERS = (csv, parquet)
 PACKAGE_EXPORTERS = (sqlite,)
@@ -49,12 +50,18 @@ def write_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path, edi
     described = [(exporter, out / exporter.FOLDER / f"{name}.{exporter.FORMAT}") for exporter in TABLE_EXPORTERS if exporter is not csv
                  for name in tables]
     described += [(exporter, exporter.write_package(spec, tables, out)) for exporter in PACKAGE_EXPORTERS]
+    described += [(charts, path) for path in charts.write(spec, tables, out)]
     if edition.notes:
         (out / CHANGELOG_FILE).write_text(edition.notes, encoding="utf-8", newline="\n")
-    files = [datapackage.file_entry(path, out, exporter.FORMAT, exporter.MEDIATYPE, hashes) for exporter, path in described]
+    files = [datapackage.file_entry(path, out, *_format(exporter, path), hashes) for exporter, path in described]
     datapackage.write(spec, tables, out, files, edition, hashes)
     datapackage.write_sums(out, hashes)
     return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+
+
+def _format(exporter, path: Path) -> tuple[str, str]:
+    """(format, media type) of a file an exporter wrote (charts write two kinds)."""
+    return exporter.file_format(path) if hasattr(exporter, "file_format") else (exporter.FORMAT, exporter.MEDIATYPE)
 
 
 __all__ = ["Edition", "PACKAGE_EXPORTERS", "TABLE_EXPORTERS", "write_package", "write_tables"]

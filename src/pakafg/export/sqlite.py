@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from ..issues import PakafgError
 from ..schemas import PackageSpec
 from ..targets import to_sqlite_ddl
+from . import sqlite_extras
 
 FORMAT = "sqlite"
 MEDIATYPE = "application/vnd.sqlite3"
@@ -169,6 +170,7 @@ def write_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path) -> 
         _check_foreign_keys(con)
         try:
             con.execute("VACUUM INTO ?", (str(path),))  # reads the database, never changes it
+            sqlite_extras.apply(spec, path)  # label columns and full-text search, in the release file
         except sqlite3.OperationalError as exc:  # a full disk, a folder that cannot be written: the build reports it
             raise OSError(f"SQLite could not write the database: {exc}") from exc
     finally:
