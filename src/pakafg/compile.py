@@ -49,6 +49,20 @@ def _place_quotes(validation: Validation) -> dict[str, pa.Table]:
     return tables
 
 
+def _computed(spec: TableSpec, table: pa.Table) -> pa.Table:
+    """Fields the build fills in from a library (`x-computed: {from: geonames_id, take: latitude}`)."""
+    for name in spec.field_names:
+        rule = spec.field(name).get("x-computed")
+        if not isinstance(rule, dict) or rule.get("from") not in table.column_names:
+            continue
+        from .check.codes import geonames
+
+        ids = table.column(rule["from"]).to_pylist()
+        values = [None if i is None else geonames().get(int(i), {}).get(rule["take"]) for i in ids] if any(ids) else [None] * len(ids)
+        table = _with_column(table, name, values)
+    return table
+
+
 def row_order(table: pa.Table, names: list[str]) -> pa.Array:
     """Stable sort indices, nulls first; Arrow orders UTF-8 strings by code point, as Python's sorted() does."""
     return pc.sort_indices(table, sort_keys=[(k, "ascending", "at_start") for k in names])
@@ -65,6 +79,6 @@ def compile_tables(validation: Validation) -> dict[str, pa.Table]:
 
     spec: PackageSpec = validation.spec
     placed = _place_quotes(validation)
-    tables = {name: sort_rows(spec.tables[name], placed[name]) for name in spec.tables if name in placed}
+    tables = {name: sort_rows(spec.tables[name], _computed(spec.tables[name], placed[name])) for name in spec.tables if name in placed}
     tables.update(derived_tables(spec, tables))
     return {name: tables[name] for name in spec.tables}

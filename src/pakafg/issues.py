@@ -211,6 +211,7 @@ CODES: dict[str, str] = {
     "number-not-in-quote": "A numeric claim states a number its quote does not contain.",
     # formatting (fmt.py)
     "more-issues": "A file has more issues than are listed (at most 100 per file); fix those shown and run again.",
+    "unknown-code": "A standard code (ISO 3166 country or subdivision, GeoNames ID) that its reference library does not know, or that belongs to another country.",
     "format": "A value does not have the field's format (a web address must start with http:// or https://).",
     "not-canonical": "A record file is not in canonical form; `pakafg fmt <file>` rewrites it.",
     "yaml-comment": "A comment `pakafg fmt` would lose (only the schema header and `#|` help lines are dropped); move it into `note:`.",

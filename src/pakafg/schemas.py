@@ -115,8 +115,8 @@ class TableSpec:
         return bool(self._by_name[name].get("x-computed"))
 
     def record_fields(self) -> list[str]:
-        """For a record table: the fields written in a record (the grouping field comes from the file name)."""
-        return [n for n in self.field_names if n != self.group_by]
+        """For a record table: the fields written in a record (the grouping field comes from the file name; computed ones from the build)."""
+        return [n for n in self.field_names if n != self.group_by and not self.computed(n)]
 
 
 @dataclass(frozen=True)

