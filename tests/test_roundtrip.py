@@ -142,6 +142,8 @@ def _check_csv(table) -> None:
                 assert float(cell[key]) == value
             elif isinstance(value, date):
                 assert cell[key] == value.isoformat()
+            elif isinstance(value, bool):
+                assert cell[key] == ("true" if value else "false"), key
             else:
                 assert cell[key] == str(value), key
 
@@ -172,7 +174,8 @@ def test_actor_round_trip(record):
     for rows in _loaded_both_ways(spec, "actors", path, record):
         (row,) = rows["actors"]
         for key in actors_spec.field_names:  # every value as written; a missing or null key is null
-            expected = record.get(key, "active" if key == "status" else None)
+            default = actors_spec.default(key)  # status: active; a boolean's "false"
+            expected = record.get(key, {"true": True, "false": False}.get(default, default))
             assert row.cells[key] == expected, key
         table = to_arrow(actors_spec, rows["actors"])
         assert table.to_pylist() == [row.cells]
@@ -182,7 +185,8 @@ def test_actor_round_trip(record):
         _check_csv(alias_table)
 
     # tables -> YAML: the published row, written back as a record, formats to the same canonical text
-    back = {k: v for k, v in table.to_pylist()[0].items() if v is not None and not (k == "status" and v == "active")}
+    defaults = {k: {"true": True, "false": False}.get(d, d) for k in actors_spec.field_names if (d := actors_spec.default(k))}
+    back = {k: v for k, v in table.to_pylist()[0].items() if v is not None and not (k in defaults and v == defaults[k])}
     if record.get("aliases"):
         back["aliases"] = record["aliases"]  # the child table is keyed, not ordered: restore the record's order
     again, issues = format_text(spec, actors_spec, contributor_yaml(back), path)

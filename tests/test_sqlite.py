@@ -40,7 +40,9 @@ def test_same_tables_and_rows_as_csv(release, db):
         columns = [r[1] for r in db.execute(f'PRAGMA table_info("{res["name"]}")')]
         assert columns == rows[0] == [f["name"] for f in res["schema"]["fields"]]
         db_rows = db.execute(f'SELECT * FROM "{res["name"]}"').fetchall()  # rowid order = primary-key order
-        as_text = [["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in r]
+        booleans = [f.get("type") == "boolean" for f in res["schema"]["fields"]]  # SQLite keeps 0/1, CSV true/false
+        as_text = [["" if v is None else ("true" if v else "false") if boolean else
+                    (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v, boolean in zip(r, booleans)]
                    for r in db_rows]
         assert as_text == rows[1:], res["name"]
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from . import incremental
+from . import derived, incremental
 from .export import EXPORTERS, PACKAGE_EXPORTERS, datapackage
 from .issues import InvalidPackage, PakafgError, Report
 from .perf import paused_gc
@@ -391,6 +391,8 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
     counts = {name: len(rows) for name, rows in coll.rows.items()}
     keep_state = fingerprint is not None and not report.issues  # an incremental build starts only from a spotless one
     tables = compile_tables(spec, coll.rows, paths=keep_state)
+    tables = derived.with_derived(spec, tables)  # [derived] the analysis-ready tables, computed from the record tables
+    counts.update({t.name: tables[t.name].num_rows for t in spec.derived_tables()})  # [derived]
     public = published(tables)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,8 @@ def coverage_markdown(validation: Validation) -> str:
         out.append(f"| `{sid}` | {_cell(s.get('publisher') or 'unknown')} | {published} | {len(cited[(sid, 'events')])} | "
                    f"{per_source[sid]} | {numeric[sid]} | {len(cited[(sid, 'actors')]) + len(cited[(sid, 'places')])} |")
     totals = Counter(r.table for t in rows.values() for r in t)
-    out += ["", "Totals: " + ", ".join(f"{totals[t]} {t}" for t in rows), "",
+    record_tables = [t for t in rows if not validation.spec.tables[t].is_derived]  # [derived] tables have no records
+    out += ["", "Totals: " + ", ".join(f"{totals[t]} {t}" for t in record_tables), "",
             "## Disagreements and denials", "",
             "Each row is a `claim_links` record: the first claim contradicts or denies the second.", "",
             "| relation | claim | says | other claim | says | note |", "|---|---|---|---|---|---|"]

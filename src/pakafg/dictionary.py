@@ -62,6 +62,8 @@ def _constraints(f: dict, spec: TableSpec) -> str:
 
 def _origin(package: PackageSpec, spec: TableSpec) -> str:
     rec = spec.records
+    if spec.is_derived:  # [derived]
+        return "**derived** at build time from the tables above (src/pakafg/derived.py); never edited by hand"
     if spec.is_child:
         parents = " and ".join(_code(p) for p in spec.parents)
         return f"the `{rec['key']}` list inside {parents} records" + (

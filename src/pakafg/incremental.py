@@ -56,7 +56,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import __version__
+from . import __version__, derived
 from .cache import CACHE_DIR, RACY_SECONDS, SafeUnpickler, cache_folder, stat_key
 from .cache import fingerprint as cache_fingerprint
 from .export import csv, relative_path, sqlite
@@ -557,6 +557,8 @@ def _patch(spec: PackageSpec, state: State, rows: dict[str, list[Row]], paths: s
     files = pa.array(sorted(paths), pa.string())
     tables, positions, changed = {}, {}, set()
     for name, table in spec.tables.items():
+        if table.is_derived:  # [derived] recomputed from the patched tables in `plan`
+            continue
         old = state.tables[name]
         mask = pc.is_in(old[PATH_COLUMN], value_set=files)
         if not rows[name] and not pc.any(mask).as_py():
@@ -597,6 +599,10 @@ def plan(spec: PackageSpec, target: Path, fingerprint_: str) -> Plan | None:
     result = _patch(spec, state, rows, set(keys))
     if result is None:
         return None
+    # [derived] the derived tables, recomputed from the patched ones; only those that differ are written again
+    result.tables, moved = derived.patch(spec, state.tables, result.tables)
+    result.changed_tables |= set(moved)
+    result.positions.update(moved)
     state.files.update(keys)
     result.edited = sorted(keys)
     if rows["sources"]:  # an edited source record: its text's key (its path is structural, so unchanged)

@@ -90,6 +90,11 @@ class TableSpec:
         return "parent" in self.records
 
     @property
+    def is_derived(self) -> bool:
+        """A table computed at build time from the others (`records: {derived: true}`, derived.py): no record files."""
+        return bool(self.records.get("derived"))
+
+    @property
     def parents(self) -> list[str]:
         p = self.records.get("parent")
         return [p] if isinstance(p, str) else list(p or [])
@@ -126,8 +131,12 @@ class PackageSpec:
         return str(self.metadata["name"])
 
     def record_tables(self) -> list[TableSpec]:
-        """Tables whose rows are files on disk (not child lists)."""
-        return [t for t in self.tables.values() if not t.is_child]
+        """Tables whose rows are files on disk (not child lists, not derived tables)."""
+        return [t for t in self.tables.values() if not t.is_child and not t.is_derived]
+
+    def derived_tables(self) -> list[TableSpec]:
+        """Tables computed at build time from the others (derived.py), in resource order."""
+        return [t for t in self.tables.values() if t.is_derived]
 
     def children_of(self, table: str) -> list[TableSpec]:
         return [t for t in self.tables.values() if table in t.parents]
@@ -141,14 +150,19 @@ class PackageSpec:
 
 
 def _expand_field(raw: dict, common: dict, path: Path) -> dict:
-    """Expand `- use: name` into the shared definition, merging overrides one level deep."""
+    """Expand `- use: name` into the shared definition, merging overrides one level deep.
+
+    `use: <table>.<field>` copies a field of a table listed earlier in `datapackage.yaml`
+    (a derived table repeating a code list of its source table, e.g. `use: claim_links.relation`).
+    """
     if "use" not in raw:
         return dict(raw)
     base_name = raw["use"]
     if base_name not in common:
-        raise PakafgError(f"{path}: field uses unknown shared definition {base_name!r} (see {SCHEMA_DIR}/{COMMON_FILE})")
+        raise PakafgError(f"{path}: field uses unknown shared definition {base_name!r} (see {SCHEMA_DIR}/{COMMON_FILE}, "
+                          "or a <table>.<field> of a table listed earlier in datapackage.yaml)")
     merged = copy.deepcopy(common[base_name])
-    merged.setdefault("name", base_name)
+    merged.setdefault("name", base_name.rpartition(".")[2])
     for key, value in raw.items():
         if key == "use":
             continue
@@ -190,6 +204,29 @@ def public_descriptor(descriptor: dict) -> dict:
         return obj
 
     return strip(descriptor)
+
+
+def to_categories(f: dict) -> list[dict] | None:
+    """Data Package v2 `categories` of an enum field: every allowed value with its meaning as `label`.
+
+    The label is the value's `x-enum-descriptions` entry (the value itself where a schema gives none);
+    None for a field without an enum.
+    """
+    enum = f.get("constraints", {}).get("enum")
+    if not enum:
+        return None
+    meanings = f.get("x-enum-descriptions") or {}
+    return [{"value": value, "label": str(meanings.get(value) or value)} for value in enum]
+
+
+def to_published_schema(spec: TableSpec) -> dict:
+    """The Table Schema as `datapackage.json` carries it: `public_descriptor` plus `categories` on every enum field."""
+    schema = public_descriptor(spec.descriptor)
+    for out, f in zip(schema["fields"], spec.fields):
+        categories = to_categories(f)
+        if categories:
+            out["categories"] = categories
+    return schema
 
 
 def load_package_spec(root: str | Path, check_schemas: bool = True) -> PackageSpec:
@@ -242,6 +279,8 @@ def check_metadata(metadata, path: Path) -> None:
         if "parent" in records:
             if not isinstance(records.get("key"), str):
                 fail(f"resource '{res['name']}': a child table needs `records: {{parent: …, key: …}}`")
+        elif records.get("derived") is True:  # derived.py computes its rows: no folder
+            pass
         elif not _safe_relative(records.get("dir")):
             fail(f"resource '{res['name']}': `records: {{dir: …}}` must be a folder inside the repository")
 
@@ -262,7 +301,8 @@ def _load_package_spec(root: Path, check_schemas: bool = True) -> PackageSpec:
         schema_path = root / res["schema"]
         raw = _read_yaml(schema_path)
         descriptor = dict(raw)
-        descriptor["fields"] = [_expand_field(f, common, schema_path) for f in raw.get("fields", [])]
+        usable = {**common, **{f"{t.name}.{f['name']}": f for t in tables.values() for f in t.fields}}  # see _expand_field
+        descriptor["fields"] = [_expand_field(f, usable, schema_path) for f in raw.get("fields", [])]
         spec = TableSpec(name=res["name"], descriptor=descriptor, records=dict(res.get("records", {})), schema_path=res["schema"],
                          checked=check_schemas)
         if check_schemas:

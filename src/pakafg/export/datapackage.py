@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..schemas import PackageSpec, public_descriptor
+from ..schemas import PackageSpec, to_published_schema
 from . import csv as csv_export
 
 FILE_NAME = "datapackage.json"
@@ -81,10 +81,12 @@ def descriptor(spec: PackageSpec, tables, out: Path, files: list[dict], created:
             res["title"] = table.descriptor["title"]
         if table.descriptor.get("description"):
             res["description"] = table.descriptor["description"]
-        schema = public_descriptor(table.descriptor)
+        schema = to_published_schema(table)  # with `categories`: every code's meaning
         schema.pop("title", None)
         schema.pop("description", None)
         res["schema"] = schema
+        if table.is_derived:  # [derived] computed by the build from the other tables (derived.py)
+            res["pakafg:derived"] = True
         resources.append(res)
     desc["resources"] = resources
     desc["pakafg:files"] = files
