@@ -36,7 +36,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from . import derived, incremental
-from .export import EXPORTERS, PACKAGE_EXPORTERS, datapackage
+from .export import EXPORTERS, PACKAGE_EXPORTERS, codebook, datapackage
 from .issues import InvalidPackage, PakafgError, Report
 from .perf import paused_gc
 from .release import CHANGELOG_FILE, changelog_section, check_frozen, frozen_created
@@ -118,6 +118,8 @@ def write_release(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path,
         notes = changelog_section(spec.root, spec.version)  # release notes, once `pakafg release` wrote them
         if notes:
             (staging / CHANGELOG_FILE).write_text(notes, encoding="utf-8", newline="\n")
+        for path in codebook.write(spec, tables, staging, created):  # [codebook] README.md, LICENSE-DATA.md, CITATION.cff
+            files.append(datapackage.file_entry(path, staging, *codebook.file_format(path), hashes))
         datapackage.write(spec, tables, staging, files, created, hashes)  # while the last files are still being flushed
         datapackage.write_sums(staging, hashes)
     finally:

@@ -59,7 +59,7 @@ import pyarrow.compute as pc
 from . import __version__, derived
 from .cache import CACHE_DIR, RACY_SECONDS, SafeUnpickler, cache_folder, stat_key
 from .cache import fingerprint as cache_fingerprint
-from .export import csv, relative_path, sqlite
+from .export import codebook, csv, relative_path, sqlite
 from .export.datapackage import SUMS_FILE
 from .load import folder_issues
 from .records import Collection, Row, read_record_file, record_files, table_reader
@@ -97,6 +97,8 @@ def fingerprint(spec: PackageSpec, target: Path, created: str | None, notes: str
     for path in sorted(_CODE_DIR.rglob("*.py")):  # every module: checks and exports included
         h.update(b"\0" + path.relative_to(_CODE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
     h.update(b"\0notes\0" + (notes or "").encode())
+    for path in codebook.inputs(spec.root):  # [codebook] files the release README, licence and citation are made from
+        h.update(b"\0" + path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"\0missing"))
     manifest = manifest_path(spec.root, spec.version)
     h.update(b"\0manifest\0" + (manifest.read_bytes() if manifest.is_file() else b""))
     return h.hexdigest()
