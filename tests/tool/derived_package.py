@@ -22,7 +22,7 @@ Officials said exactly 852 people were killed in the attack. The wire put the to
 Deputy Prime Minister Ishaq Dar said at least 685 soldiers died last year. Medics said as many as 23 passengers were hurt.
 Between 10 and 20 villages were evacuated. Nearly 1,000,000 Afghans have returned since the campaign began.
 An insurgency has raged since 2021 and continues. Dar visited Kabul on March 10, 2025. A meeting was held at some point.
-An earlier count said 40 were killed.
+An earlier count said 40 were killed. Islamabad disputed the toll.
 """
 
 WIRE_SOURCE = """source_id: wire
@@ -166,6 +166,15 @@ WIRE_CLAIMS = """- claim_id: wire-deaths-852
     - other_claim_id: fp-deportations-over-800000
       relation: contradicts
       note: nearly 1,000,000 against over 800,000.
+- claim_id: wire-islamabad-disputes-toll
+  claimant_actor_id: pakistan
+  speech_act: denies
+  summary: Islamabad disputes the officials' toll.
+  quote: Islamabad disputed the toll.
+  links:
+    - other_claim_id: wire-deaths-852
+      relation: denies
+      note: A denial of a figure, stating none.
 - claim_id: wire-deaths-withdrawn-40
   claimant_actor_id: wire
   speech_act: reports

@@ -110,7 +110,8 @@ def test_claim_relations_read_from_either_side(release):
     assert by_key[("fp-hijacking-deaths", "wire-deaths-852")]["label"] == "contradicted by"
     # one query in one column finds everything said about a claim, whichever side coded the link
     about = sorted((r["other_claim_id"], r["label"]) for r in rows(release, "claim_relations") if r["claim_id"] == "wire-deaths-852")
-    assert about == [("fp-hijacking-deaths", "contradicts"), ("wire-deaths-about-900", "contradicted by")]
+    assert about == [("fp-hijacking-deaths", "contradicts"), ("wire-deaths-about-900", "contradicted by"),
+                     ("wire-islamabad-disputes-toll", "denied by")]
 
 
 def test_every_relation_of_the_claim_links_schema_has_both_labels():
