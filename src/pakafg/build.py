@@ -393,14 +393,14 @@ def build(root: str | Path = ".", out: str | Path | None = None) -> BuildResult:
     counts = {name: len(rows) for name, rows in coll.rows.items()}
     keep_state = fingerprint is not None and not report.issues  # an incremental build starts only from a spotless one
     tables = compile_tables(spec, coll.rows, paths=keep_state)
-    tables = derived.with_derived(spec, tables)  # [derived] the analysis-ready tables, computed from the record tables
-    counts.update({t.name: tables[t.name].num_rows for t in spec.derived_tables()})  # [derived]
-    public = published(tables)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         working = incremental.new_working_file(spec) if keep_state else None
         state = incremental.full_build_state(spec, coll, tables, fingerprint, target, started, working) if keep_state else None
         del validation, coll  # the typed rows, most of the memory of a large build, are not needed once compiled
+        tables = derived.with_derived(spec, tables)  # [derived] the analysis-ready tables, once the rows are freed
+        counts.update({t.name: tables[t.name].num_rows for t in spec.derived_tables()})  # [derived]
+        public = published(tables)
         with build_lock(out_dir), ThreadPoolExecutor(max_workers=1, thread_name_prefix="pakafg-remove") as remover:
             notes += recover(out_dir)
             writer = incremental.Writer(spec, working) if state else None

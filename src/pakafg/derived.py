@@ -50,11 +50,16 @@ def _array(column) -> pa.Array:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
-def _live(table: pa.Table) -> pa.Table:
-    """The rows of live records (all rows of a table without `status`)."""
-    if "status" not in table.column_names:
-        return table
-    return table.filter(pc.fill_null(pc.equal(table["status"], LIVE), False))
+def _live(table: pa.Table, columns: list[str] | None = None, where=None) -> pa.Table:
+    """The rows of live records (all rows of a table without `status`) that meet `where` (a mask), with only `columns`
+    (those the table has): long text columns the caller does not read are never copied."""
+    keep = table if columns is None else table.select([c for c in columns if c in table.column_names])
+    mask = pc.fill_null(pc.equal(table["status"], LIVE), False) if "status" in table.column_names else None
+    if where is not None:
+        mask = where if mask is None else pc.and_(mask, where)
+    if mask is None or pc.all(mask).as_py() is not False:  # every row: no copy
+        return keep
+    return keep.filter(mask)
 
 
 def _lookup(keys, table: pa.Table, key: str, value: str) -> pa.Array:
@@ -95,6 +100,20 @@ def number_text(value: float) -> str:
     return f"{sign}{int(whole.lstrip('-')):,}.{fraction}"
 
 
+def number_texts(values) -> pa.Array:
+    """`number_text` of a float column (nulls stay null): whole numbers with Arrow kernels, any other value in Python."""
+    values = _array(values).cast(pa.float64())
+    null = pa.scalar(None, pa.float64())
+    whole = pc.fill_null(pc.and_(pc.equal(pc.floor(values), values), pc.less(pc.abs(values), 1e15)), False)
+    text = pc.cast(pc.cast(pc.if_else(whole, values, null), pa.int64()), pa.string())
+    for _ in range(5):  # a comma before each group of three digits from the right, one group per pass (< 1e15)
+        text = pc.replace_substring_regex(text, r"(\d)(\d{3})(,|$)", r"\1,\2\3")
+    rest = pc.if_else(whole, null, values)
+    if rest.null_count == len(rest):
+        return text
+    return pc.coalesce(text, _texts(rest, number_text))
+
+
 def _group(table: pa.Table, keys: list[str], aggregations: list) -> pa.Table:
     """`group_by(...).aggregate(...)` in a fixed order (first appearance; lists keep row order)."""
     return table.group_by(keys, use_threads=False).aggregate(aggregations)
@@ -114,8 +133,10 @@ def numeric_claims(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
     exclusive and at_least an inclusive lower bound; nearly an exclusive and
     as_many_as an inclusive upper bound; range both bounds.
     """
-    claims = _live(tables["claims"])
-    claims = claims.filter(pc.is_valid(claims["qualifier"]))
+    claims = tables["claims"]
+    claims = _live(claims, ["claim_id", "source_id", "claimant_actor_id", "event_id", "measure", "unit", "qualifier", "value",
+                            "value_low", "value_high", "period_start", "period_end", "period_precision", "period_phrase"],
+                   where=pc.is_valid(claims["qualifier"]))
     qualifier = _array(claims["qualifier"])
     value, low, high = (_array(claims[n]) for n in ("value", "value_low", "value_high"))
     is_range = pc.fill_null(pc.equal(qualifier, RANGE), False)
@@ -125,9 +146,8 @@ def numeric_claims(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
     low_inclusive = pc.if_else(pc.is_valid(figure_low), pc.invert(pc.is_in(qualifier, pa.array(EXCLUSIVE_LOW))), null_bool)
     high_inclusive = pc.if_else(pc.is_valid(figure_high), pc.invert(pc.is_in(qualifier, pa.array(EXCLUSIVE_HIGH))), null_bool)
     prefix = _texts(qualifier, lambda q: QUALIFIER_TEXT.get(q, q.replace("_", " ") + " "))
-    single = pc.binary_join_element_wise(prefix, _texts(figure, number_text), "")
-    between = pc.binary_join_element_wise("between ", _texts(figure_low, number_text), " and ",
-                                          _texts(figure_high, number_text), "")
+    single = pc.binary_join_element_wise(prefix, number_texts(figure), "")
+    between = pc.binary_join_element_wise("between ", number_texts(figure_low), " and ", number_texts(figure_high), "")
     text = pc.if_else(is_range, between, single)
     unit = _column(claims, "unit", pa.string())
     if MEASURES in tables and "unit" in tables[MEASURES].column_names:  # the measure's unit (claims.unit removed)
@@ -154,7 +174,7 @@ def relation_labels(spec: PackageSpec, table: str = "claim_relations") -> dict[s
 def claim_relations(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
     """Every link between two live claims twice: as written (forward) and from the other claim's side (inverse)."""
     links = tables["claim_links"]
-    live = _array(_live(tables["claims"])["claim_id"])
+    live = _array(_live(tables["claims"], ["claim_id"])["claim_id"])
     links = links.filter(pc.and_(pc.is_in(links["claim_id"], value_set=live), pc.is_in(links["other_claim_id"], value_set=live)))
     labels = relation_labels(spec)
 
@@ -180,7 +200,8 @@ def claim_attribution(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Tabl
     In this order: the claimant is the source's publisher_actor_id; the actor is
     anonymous; its actor_type is person; anything else is a named institution.
     """
-    claims, actors, sources = _live(tables["claims"]), tables["actors"], tables["sources"]
+    claims = _live(tables["claims"], ["claim_id", "source_id", "claimant_actor_id", "speech_act", "attribution"])
+    actors, sources = tables["actors"], tables["sources"]
     claimant = claims["claimant_actor_id"]
     actor_type = _lookup(claimant, actors, "actor_id", "actor_type")
     anonymous = (_lookup(claimant, actors, "actor_id", "anonymous") if "anonymous" in actors.column_names
@@ -213,7 +234,8 @@ def _period_end(start: pa.Array, precision: pa.Array) -> pa.Array:
 
 def event_timeline(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
     """Each live event with honest sort bounds, end status, time order, place name, participants and source counts."""
-    events = _live(tables["events"])
+    events = _live(tables["events"], ["event_id", "event_type", "event_subtype", "title", "date_start", "date_end",
+                                      "date_precision", "date_phrase", "ongoing", "place_id", "parent_event_id"])
     event_ids = _array(events["event_id"])
     n = events.num_rows
     start, end = _array(events["date_start"]), _array(events["date_end"])
@@ -233,16 +255,16 @@ def event_timeline(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
     items = participants.append_column("item", pc.binary_join_element_wise(names, " (", participants["role"], ")", ""))
     taking_part = _group(items, ["event_id"], [("item", "list"), ("actor_id", "count_distinct")])
 
-    claims = _live(tables["claims"])
-    claims = claims.filter(pc.is_valid(claims["event_id"]))
+    claims = tables["claims"]
+    claims = _live(claims, ["claim_id", "event_id", "source_id"], where=pc.is_valid(claims["event_id"]))
     citations = tables["citations"]
-    citations = citations.filter(pc.fill_null(pc.equal(citations["record_table"], "events"), False))
+    citations = citations.select(["record_id", "source_id"]).filter(pc.fill_null(pc.equal(citations["record_table"], "events"), False))
     cited = pa.concat_tables([
         pa.table({"event_id": _array(citations["record_id"]), "source_id": _array(citations["source_id"])}),
         pa.table({"event_id": _array(claims["event_id"]), "source_id": _array(claims["source_id"])}),
     ])
     sources = _group(cited, ["event_id"], [("source_id", "count_distinct")])
-    claim_counts = _group(claims.select(["event_id", "claim_id"]), ["event_id"], [("claim_id", "count")])
+    claim_counts = _group(claims, ["event_id"], [("claim_id", "count")])
 
     def count(table: pa.Table, column: str) -> pa.Array:
         return pc.fill_null(_lookup(event_ids, table, "event_id", column), 0)
@@ -272,8 +294,8 @@ def death_measures(spec: PackageSpec, tables: dict[str, pa.Table], measure: pa.A
     """Which of `measure` count deaths: measures.counts_deaths where the package has that table, else the slug's words."""
     vocabulary = tables.get(MEASURES)
     if vocabulary is not None and "counts_deaths" in vocabulary.column_names:
-        vocabulary = _live(vocabulary)
-        deaths = vocabulary.filter(pc.fill_null(vocabulary["counts_deaths"], False))[_key(spec, MEASURES)]
+        key = _key(spec, MEASURES)
+        deaths = _live(vocabulary, [key], where=pc.fill_null(vocabulary["counts_deaths"], False))[key]
         return pc.is_in(measure, value_set=_array(deaths))
     return pc.fill_null(pc.match_substring_regex(measure, DEATH_WORDS), False)
 
@@ -289,7 +311,7 @@ def event_fatalities(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table
     figures = tables.get("numeric_claims")
     if figures is None:
         figures = numeric_claims(spec, tables)
-    live_events = _array(_live(tables["events"])["event_id"])
+    live_events = _array(_live(tables["events"], ["event_id"])["event_id"])
     figures = figures.filter(pc.and_(pc.is_in(figures["event_id"], value_set=live_events),
                                      death_measures(spec, tables, _array(figures["measure"]))))
     low, high = _array(figures["figure_low"]), _array(figures["figure_high"])
@@ -322,6 +344,28 @@ DERIVED: dict[str, Callable[[PackageSpec, dict[str, pa.Table]], pa.Table]] = {
     "event_fatalities": event_fatalities,
 }
 
+# What each derived table is computed from: table -> the columns read (None: all). A function sees only these
+# (a column a package lacks is simply absent), so the list cannot fall behind the code, and an incremental
+# build recomputes a derived table only when one of them changed.
+_CLAIM = ["claim_id", "status"]
+INPUTS: dict[str, dict[str, list[str] | None]] = {
+    "numeric_claims": {
+        "claims": [*_CLAIM, "source_id", "claimant_actor_id", "event_id", "measure", "unit", "qualifier", "value", "value_low",
+                   "value_high", "period_start", "period_end", "period_precision", "period_phrase"],
+        MEASURES: ["measure_id", "unit", "status"]},
+    "claim_relations": {"claim_links": ["claim_id", "other_claim_id", "relation", "note"], "claims": _CLAIM},
+    "claim_attribution": {
+        "claims": [*_CLAIM, "source_id", "claimant_actor_id", "speech_act", "attribution"],
+        "actors": ["actor_id", "name", "actor_type", "anonymous"], "sources": ["source_id", "publisher_actor_id"]},
+    "event_timeline": {
+        "events": ["event_id", "status", "event_type", "event_subtype", "title", "date_start", "date_end", "date_precision",
+                   "date_phrase", "ongoing", "place_id", "parent_event_id"],
+        "places": ["place_id", "name"], "event_actors": ["event_id", "actor_id", "role"], "actors": ["actor_id", "name"],
+        "citations": ["record_table", "record_id", "source_id"], "claims": [*_CLAIM, "event_id", "source_id"]},
+    "event_fatalities": {"numeric_claims": None, "events": ["event_id", "status"],
+                         MEASURES: ["measure_id", "counts_deaths", "status"]},
+}
+
 
 # --- into the release ----------------------------------------------------------------------------------------------
 
@@ -336,6 +380,25 @@ def conform(spec: TableSpec, table: pa.Table) -> pa.Table:
     return sort_rows(spec, pa.Table.from_arrays(columns, schema=schema)).combine_chunks()
 
 
+def _inputs(name: str, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+    """The tables derived table `name` is computed from, with only the columns it reads (`INPUTS`; no copy)."""
+    return {table: tables[table] if columns is None else tables[table].select([c for c in columns if c in tables[table].column_names])
+            for table, columns in INPUTS.get(name, {}).items() if table in tables}
+
+
+def _make(spec: PackageSpec, table: TableSpec, available: dict[str, pa.Table]) -> pa.Table:
+    make = DERIVED.get(table.name)
+    if make is None:
+        raise PakafgError(f"datapackage.yaml: resource '{table.name}' is marked derived, but derived.py has no table of "
+                          f"that name (it makes: {', '.join(DERIVED)})")
+    try:
+        made = make(spec, _inputs(table.name, available))
+    except KeyError as exc:  # a table or column it is computed from is not in this package
+        raise PakafgError(f"datapackage.yaml: derived table '{table.name}' needs {exc} (see its description in "
+                          f"{table.schema_path}); list that table or column, or remove '{table.name}'") from None
+    return conform(table, made)
+
+
 def derived_tables(spec: PackageSpec, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
     """Every derived table `datapackage.yaml` lists, computed from `tables` (published form), in resource order.
 
@@ -344,11 +407,7 @@ def derived_tables(spec: PackageSpec, tables: dict[str, pa.Table]) -> dict[str, 
     available = dict(published(tables))
     out = {}
     for table in spec.derived_tables():
-        make = DERIVED.get(table.name)
-        if make is None:
-            raise PakafgError(f"datapackage.yaml: resource '{table.name}' is marked derived, but derived.py has no table of "
-                              f"that name (it makes: {', '.join(DERIVED)})")
-        out[table.name] = available[table.name] = conform(table, make(spec, available))
+        out[table.name] = available[table.name] = _make(spec, table, available)
     return out
 
 
@@ -374,20 +433,31 @@ def changed_rows(old: pa.Table, new: pa.Table, key: list[str]) -> np.ndarray | N
     return pc.indices_nonzero(differs).to_numpy()
 
 
+def _same_inputs(name: str, old: dict[str, pa.Table], new: dict[str, pa.Table]) -> bool:
+    """Every column derived table `name` reads is as it was."""
+    was, now = _inputs(name, old), _inputs(name, new)
+    return was.keys() == now.keys() and all(was[table].equals(now[table]) for table in was)
+
+
 def patch(spec: PackageSpec, old: dict[str, pa.Table], tables: dict[str, pa.Table]
           ) -> tuple[dict[str, pa.Table], dict[str, np.ndarray | None]]:
-    """For an incremental build: `tables` with the derived tables computed again, and which of them differ from `old`.
+    """For an incremental build: `tables` with the derived tables, and which of them differ from `old` (the last build's).
 
-    Returns the tables (resource order; an unchanged derived table is `old`'s own, so
-    its files can be kept) and {derived table that changed: positions of its changed
-    rows, or None when it must be written in full (see `changed_rows`)}.
+    A derived table none of whose input columns changed is `old`'s own (its files
+    are kept); the others are computed again. Returns the tables (resource order)
+    and {derived table that changed: positions of its changed rows, or None when it
+    must be written in full (see `changed_rows`)}.
     """
-    made = with_derived(spec, tables)
+    before, after = dict(published(old)), dict(published(tables))
     moved: dict[str, np.ndarray | None] = {}
     for table in spec.derived_tables():
-        before, after = old.get(table.name), made[table.name]
-        if before is not None and before.equals(after):
-            made[table.name] = before
+        previous = before.get(table.name)
+        if previous is not None and _same_inputs(table.name, before, after):
+            after[table.name] = previous
+            continue
+        made = after[table.name] = _make(spec, table, after)
+        if previous is not None and previous.equals(made):
+            after[table.name] = previous
         else:
-            moved[table.name] = None if before is None else changed_rows(before, after, table.primary_key)
-    return made, moved
+            moved[table.name] = None if previous is None else changed_rows(previous, made, table.primary_key)
+    return {name: after[name] if spec.tables[name].is_derived else tables[name] for name in spec.tables}, moved
