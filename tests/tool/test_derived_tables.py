@@ -10,11 +10,14 @@ import sqlite3
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pakafg import build, load_package_spec, to_pandera, to_pyarrow
-from pakafg.derived import DERIVED, QUALIFIER_TEXT, RANGE, relation_labels
+from pakafg import PakafgError, build, load_package_spec, to_pandera, to_pyarrow
+from pakafg.derived import DERIVED, QUALIFIER_TEXT, RANGE, number_text, number_texts, relation_labels
 from pakafg.schemas import PANDAS_DTYPES
 
 from derived_package import make_derived_package
@@ -248,3 +251,30 @@ def test_incremental_rebuild_after_a_number_edit_equals_a_full_build(tmp_path, m
     monkeypatch.setenv("PAKAFG_NO_CACHE", "1")
     want = _files(build(full).path)
     assert got == want
+
+
+# --- pieces ----------------------------------------------------------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-10**15, 10**15).map(float), st.floats(allow_nan=True, allow_infinity=True),
+                          st.decimals(-10**9, 10**9, places=3).map(float)), max_size=40))
+def test_figures_are_written_the_same_by_arrow_and_by_python(values):
+    """number_texts (Arrow kernels, used for whole columns) gives number_text's text for every value."""
+    assert number_texts(pa.array(values, pa.float64())).to_pylist() == [None if v is None else number_text(v) for v in values]
+
+
+def test_number_text_reads_like_a_reader_writes():
+    assert [number_text(v) for v in (800000.0, 1e6, 60.0, 2.5, 1234.5, -1234.0, 0.0)] == [
+        "800,000", "1,000,000", "60", "2.5", "1,234.5", "-1,234", "0"]
+
+
+def test_a_derived_resource_without_a_function_is_an_error_not_a_crash(tmp_path):
+    package = make_derived_package(tmp_path / "pkg")
+    (package / "schemas" / "bogus.yaml").write_text(
+        "title: Bogus\ndescription: DERIVED at build time from `claims`.\nfields:\n"
+        "  - {name: claim_id, type: string, description: A claim.}\n", encoding="utf-8")
+    with open(package / "datapackage.yaml", "a", encoding="utf-8") as fh:
+        fh.write("  - name: bogus\n    schema: schemas/bogus.yaml\n    records: {derived: true}\n")
+    with pytest.raises(PakafgError, match="'bogus' is marked derived"):
+        build(package)
+    assert not (package / "build" / "0.1.0").exists()
