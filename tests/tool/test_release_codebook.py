@@ -170,3 +170,21 @@ def test_stock_frictionless_validates_the_descriptor_with_categories(release):
     assert proc.returncode == 0
     assert any("categories" in f for r in json.loads((release / "datapackage.json").read_text())["resources"]
                for f in r["schema"]["fields"])
+
+
+def test_a_changed_rule_or_licence_reaches_the_next_build(tmp_path, monkeypatch):
+    """The codebook's other inputs (docs/records.md, LICENSE-DATA.md, CITATION.cff) count as inputs of the build,
+    incremental or not."""
+    monkeypatch.delenv("PAKAFG_NO_CACHE", raising=False)
+    monkeypatch.delenv("PAKAFG_INCREMENTAL", raising=False)
+    package = make_derived_package(tmp_path / "pkg")
+    (package / "docs").mkdir()
+    (package / "docs" / "records.md").write_text("# Records\n\n## Coding rules\n\n- Rule one.\n\n## Other\n", encoding="utf-8")
+    release = build(package).path
+    assert "- Rule one." in (release / "README.md").read_text(encoding="utf-8")
+    edit(package / "docs" / "records.md", "- Rule one.", "- Rule one, revised.")
+    edit(package / "LICENSE-DATA.md", "# Data licence", "# Data licence (revised)")
+    again = build(package)
+    assert not again.unchanged
+    assert "- Rule one, revised." in (again.path / "README.md").read_text(encoding="utf-8")
+    assert (again.path / "LICENSE-DATA.md").read_bytes() == (package / "LICENSE-DATA.md").read_bytes()
