@@ -168,8 +168,9 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
     click.echo(f"{kind} {result.version} {state}: {result.path}")
     if result.development:
         click.echo("  (the data differs from every release; `pakafg release` makes the next one — maintainers only)")
+    width = max(map(len, result.row_counts), default=0)
     for table, n in result.row_counts.items():
-        click.echo(f"  {table:<15} {n:>7} rows   csv/{table}.csv  parquet/{table}.parquet")
+        click.echo(f"  {table:<{width}} {n:>7} rows   csv/{table}.csv  parquet/{table}.parquet")
     for database in (f for f in result.files if f.endswith(".sqlite")):
         click.echo(f"  {database} (every table, with keys and foreign keys)")
     click.echo(f"  {len(result.files)} files, checksums in {result.path / 'SHA256SUMS'}")

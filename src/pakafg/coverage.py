@@ -19,9 +19,9 @@ def _cell(text) -> str:
     return "" if text is None else str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def coverage_markdown(tables: dict[str, pa.Table]) -> str:
-    """The page, from the compiled tables (published quotes, sorted rows)."""
-    rows = {name: table.to_pylist() for name, table in tables.items()}
+def coverage_markdown(spec, tables: dict[str, pa.Table]) -> str:
+    """The page, from the compiled tables (published quotes, sorted rows); derived tables are not counted."""
+    rows = {name: table.to_pylist() for name, table in tables.items() if not spec.tables[name].is_derived}
     claims = {c["claim_id"]: c for c in rows["claims"]}
     numeric = Counter(c["source_id"] for c in claims.values() if c.get("qualifier"))
     per_source = Counter(c["source_id"] for c in claims.values())

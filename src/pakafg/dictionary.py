@@ -65,6 +65,8 @@ def _constraints(f: dict, spec: TableSpec) -> str:
 
 def _origin(package: PackageSpec, spec: TableSpec) -> str:
     rec = spec.records
+    if spec.is_derived:  # [derived]
+        return "**derived** at build time from the tables above (src/pakafg/derived.py); never edited by hand"
     if spec.is_child:
         parents = " and ".join(_code(p) for p in spec.parents)
         return f"the `{rec['key']}` list inside {parents} records" + (
@@ -130,7 +132,15 @@ def render(package: PackageSpec) -> str:
     ]
     for spec in package.tables.values():
         out.append(f"| [`{spec.name}`](#{spec.name}) | {_cell(spec.descriptor.get('title', ''))} | {_cell(_origin(package, spec))} |")
-    out += ["", "Types in each format:", "", "| type | CSV | Parquet | SQLite |", "|---|---|---|---|"]
+    out += ["", "Types in each format:", ""] + types_markdown(package) + [""]
+    for spec in package.tables.values():
+        out += _table(package, spec)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def types_markdown(package: PackageSpec) -> list[str]:
+    """The table of how each field type is written in CSV, Parquet and SQLite (the types the package uses)."""
+    out = ["| type | CSV | Parquet | SQLite |", "|---|---|---|---|"]
     used = sorted({f.get("type", "string") for spec in package.tables.values() for f in spec.fields})
     arrow = {}
     for spec in package.tables.values():
@@ -139,10 +149,13 @@ def render(package: PackageSpec) -> str:
     csv_text = {"date": "`YYYY-MM-DD`", "boolean": "`true` / `false`", "number": "decimal text", "integer": "digits"}
     for t in used:
         out.append(f"| {t} | {csv_text.get(t, 'text')} | {arrow[t]} | {SQLITE_TYPES[t]}{' (ISO date)' if t == 'date' else ''} |")
-    out.append("")
-    for spec in package.tables.values():
-        out += _table(package, spec)
-    return "\n".join(out).rstrip("\n") + "\n"
+    return out
+
+
+def table_markdown(package: PackageSpec, spec: TableSpec, level: int = 2) -> list[str]:
+    """One table's section (keys, origin, every field, cross-field rules, every code's meaning) under a heading of `level`."""
+    lines = _table(package, spec)
+    return ["#" * level + lines[0].lstrip("#"), *lines[1:]]
 
 
 def generate(root: str | Path = ".") -> str:

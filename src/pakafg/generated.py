@@ -69,7 +69,7 @@ def _coverage(spec: PackageSpec, out: Generated) -> dict[str, str]:
     if not validation.valid:
         out.problems.append(f"{PAGE}: not generated while the records have errors (run `pakafg validate`)")
         return {}
-    return {PAGE: coverage_markdown(compile_tables(validation))}
+    return {PAGE: coverage_markdown(spec, compile_tables(validation))}
 
 
 def sync(root: str | Path, check: bool = False) -> tuple[list[str], list[str]]:

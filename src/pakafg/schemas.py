@@ -139,6 +139,10 @@ class PackageSpec:
         """Tables whose rows are files on disk (not child lists, not derived)."""
         return [t for t in self.tables.values() if not t.is_child and not t.is_derived]
 
+    def derived_tables(self) -> list[TableSpec]:
+        """Tables computed at build time from the others (derived.py), in resource order."""
+        return [t for t in self.tables.values() if t.is_derived]
+
     def children_of(self, table: str) -> list[TableSpec]:
         return [t for t in self.tables.values() if table in t.parents]
 
@@ -163,14 +167,19 @@ class PackageSpec:
 
 
 def _expand_field(raw: dict, common: dict, path: Path) -> dict:
-    """Expand `- use: name` into the shared definition, merging overrides one level deep."""
+    """Expand `- use: name` into the shared definition, merging overrides one level deep.
+
+    `use: <table>.<field>` copies a field of a table listed earlier in `datapackage.yaml`
+    (a derived table repeating a code list of its source table, e.g. `use: claim_links.relation`).
+    """
     if "use" not in raw:
         return dict(raw)
     base_name = raw["use"]
     if base_name not in common:
-        raise PakafgError(f"{path}: field uses unknown shared definition {base_name!r} (see {SCHEMA_DIR}/{COMMON_FILE})")
+        raise PakafgError(f"{path}: field uses unknown shared definition {base_name!r} (see {SCHEMA_DIR}/{COMMON_FILE}, "
+                          "or a <table>.<field> of a table listed earlier in datapackage.yaml)")
     merged = copy.deepcopy(common[base_name])
-    merged.setdefault("name", base_name)
+    merged.setdefault("name", base_name.rpartition(".")[2])
     for key, value in raw.items():
         if key == "use":
             continue
@@ -264,7 +273,8 @@ def load_package_spec(root: str | Path) -> PackageSpec:
             if not isinstance(raw, dict) or not isinstance(raw.get("fields"), list):
                 raise PakafgError(f"{schema_path}: a Table Schema needs a `fields` list")
             descriptor = dict(raw)
-            descriptor["fields"] = [_expand_field(f, common, schema_path) for f in raw["fields"]]
+            usable = {**common, **{f"{t.name}.{f['name']}": f for t in tables.values() for f in t.fields}}  # see _expand_field
+            descriptor["fields"] = [_expand_field(f, usable, schema_path) for f in raw["fields"]]
             tables[res["name"]] = TableSpec(res["name"], descriptor, dict(res.get("records", {})), res["schema"])
         return PackageSpec(root=root, metadata=metadata, tables=tables)
     except PakafgError:

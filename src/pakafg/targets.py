@@ -32,12 +32,12 @@ def check_schemas(spec: PackageSpec) -> None:
 
 
 def to_categories(field: dict) -> list[dict] | None:
-    """Data Package v2 `categories` of an enum field: each code with its meaning as the label."""
+    """Data Package v2 `categories` of an enum field: each code with its meaning as the label (the code itself where none is given)."""
     enum = field.get("constraints", {}).get("enum")
     if not enum:
         return None
-    meanings = field.get("x-enum-descriptions", {})
-    return [{"value": v, "label": meanings[v]} if v in meanings else {"value": v} for v in enum]
+    meanings = field.get("x-enum-descriptions") or {}
+    return [{"value": v, "label": str(meanings.get(v) or v)} for v in enum]
 
 
 def to_frictionless(table: TableSpec) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,4 +70,4 @@ def test_cli_build_prints_path_and_row_counts(package):
     out = CliRunner().invoke(cli, ["build", "--root", str(package)])
     assert out.exit_code == 0, out.output
     assert "development build 0.1.0-dev+" in out.output and f"written: {package / 'build' / 'dev'}" in out.output
-    assert "claims                4 rows" in out.output
+    assert re.search(r"^  claims +4 rows   csv/claims.csv  parquet/claims.parquet$", out.output, re.M), out.output

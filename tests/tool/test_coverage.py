@@ -13,7 +13,9 @@ from conftest import published
 def test_coverage_counts_and_lists_denials(package):
     import pyarrow as pa
 
-    page = coverage_markdown({name: pa.Table.from_pylist(rows) for name, rows in published(package).items()})
+    from pakafg.schemas import load_package_spec
+
+    page = coverage_markdown(load_package_spec(package), {name: pa.Table.from_pylist(rows) for name, rows in published(package).items()})
     assert "| `fp` | F.P. Report | 2025-03-01 (month) | 2 | 4 | 2 | 2 |" in page
     assert "| denies | `fp-afghan-officials-deny` (fp) | Afghan officials deny the allegation |" in page
 

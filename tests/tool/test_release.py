@@ -117,18 +117,13 @@ def _add_field(repo):
 
 
 def _remove_field(repo):
-    text = (repo / "schemas/events.yaml").read_text()
-    start, end = text.index("  - name: date_phrase\n"), text.index("  - name: place_id\n")
-    (repo / "schemas/events.yaml").write_text(text[:start] + text[end:])
-    for path in (repo / "tables/events").glob("*.yaml"):
-        lines = path.read_text().splitlines()
-        path.write_text("\n".join(line for line in lines if not line.startswith("date_phrase:")) + "\n")
+    text = (repo / "schemas/sources.yaml").read_text()
+    start, end = text.index("  - name: byline\n"), text.index("  - name: published\n")
+    (repo / "schemas/sources.yaml").write_text(text[:start] + text[end:])
 
 
 def _rename_field(repo):
-    edit(repo / "schemas/events.yaml", "  - name: date_phrase\n", "  - name: date_words\n")
-    for path in (repo / "tables/events").glob("*.yaml"):
-        path.write_text(path.read_text().replace("date_phrase:", "date_words:"))
+    edit(repo / "schemas/sources.yaml", "  - name: byline\n", "  - name: credit\n")
 
 
 def _retype_field(repo):
@@ -141,8 +136,8 @@ def _add_enum_value(repo):
 
 @pytest.mark.parametrize("change,expected,bump", [
     (_add_field, [("places", "population", "field-added")], "major"),
-    (_remove_field, [("events", "date_phrase", "field-removed")], "major"),
-    (_rename_field, [("events", "date_phrase", "field-removed"), ("events", "date_words", "field-added")], "major"),
+    (_remove_field, [("sources", "byline", "field-removed")], "major"),
+    (_rename_field, [("sources", "byline", "field-removed"), ("sources", "credit", "field-added")], "major"),
     (_retype_field, [("citations", "start", "field-retyped")], "major"),
     (_add_enum_value, [("places", "place_type", "constraints")], "minor"),
 ])

@@ -3,7 +3,9 @@
 One module per format. `csv` and `parquet` write one file per table
 (`write(name, table, out)`); `sqlite` writes one database holding every table
 (`write_package(spec, tables, out)`); `charts` draws the pictures from the
-tables (`write(spec, tables, out)`); `datapackage` runs last because it
+tables (`write(spec, tables, out)`); `codebook` writes the release's README
+(every table, field and code), the data licence, the coding rules and
+CITATION.cff; `datapackage` runs last because it
 describes (path, size, sha256) what the others wrote, and `SHA256SUMS` lists
 every file. Exporters only write; they never decide what goes into a release.
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..schemas import PackageSpec
-from . import charts, csv, datapackage, parquet, sqlite
+from . import charts, codebook, csv, datapackage, parquet, sqlite
 
 TABLE_EXPORTERS = (csv, parquet)
 PACKAGE_EXPORTERS = (sqlite,)
@@ -53,6 +55,7 @@ def write_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path, edi
     described += [(charts, path) for path in charts.write(spec, tables, out)]
     if edition.notes:
         (out / CHANGELOG_FILE).write_text(edition.notes, encoding="utf-8", newline="\n")
+    described += [(codebook, path) for path in codebook.write(spec, tables, out, edition)]  # last but the descriptor: it lists the files
     files = [datapackage.file_entry(path, out, *_format(exporter, path), hashes) for exporter, path in described]
     datapackage.write(spec, tables, out, files, edition, hashes)
     datapackage.write_sums(out, hashes)
