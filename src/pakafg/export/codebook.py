@@ -48,22 +48,24 @@ def _read(path: Path) -> str | None:
         return None
 
 
+def with_version(citation: str, version: str, created: str | None) -> str:
+    """A CITATION.cff text with its `version` and `date-released` set (the date dropped when `created` is None)."""
+    out = []
+    for line in citation.replace("\r\n", "\n").split("\n"):
+        if line.startswith("date-released:"):
+            continue
+        out.append(f"version: {version}" if line.startswith("version:") else line)
+        if line.startswith("version:") and created:
+            out.append(f'date-released: "{created[:10]}"')
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
 def citation_text(spec: PackageSpec, version: str, created: str | None) -> str:
     """CITATION.cff for this build: the repository's with `version` and `date-released` set, else one from the metadata."""
     date = created[:10] if created else None
     text = _read(spec.root / CITATION_FILE)
     if text is not None and re.search(r"(?m)^version:", text):
-        out = []
-        for line in text.replace("\r\n", "\n").split("\n"):
-            if line.startswith("date-released:"):
-                continue
-            if line.startswith("version:"):
-                out.append(f"version: {version}")
-                if date:
-                    out.append(f'date-released: "{date}"')
-            else:
-                out.append(line)
-        return "\n".join(out).rstrip("\n") + "\n"
+        return with_version(text, version, created)
     meta = spec.metadata
     lines = ["cff-version: 1.2.0", 'message: "If you use this data package, please cite it as below (give the version you used)."',
              "type: dataset", f"title: {_yaml_text(meta.get('title') or spec.name)}", "authors:"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..export.codebook import with_version
 from .diff import Diff
 from .render import md_code, render_markdown
 
@@ -62,16 +63,7 @@ def update_citation(root: Path, version: str, created: str | None) -> Path | Non
     path = Path(root) / CITATION_FILE
     if not path.is_file():
         return None
-    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("date-released:")]
-    out = []
-    for ln in lines:
-        if ln.startswith("version:"):
-            out.append(f"version: {version}")
-            if created:
-                out.append(f'date-released: "{created[:10]}"')
-        else:
-            out.append(ln)
-    path.write_text("\n".join(out) + "\n", encoding="utf-8", newline="\n")
+    path.write_text(with_version(path.read_text(encoding="utf-8"), version, created), encoding="utf-8", newline="\n")
     return path
 
 
