@@ -13,19 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-
-from . import export
-from .check import validate_spec
-from .compile import compile_tables
-from .export import Edition, datapackage
 from .issues import InvalidPackage, PakafgError, Report
-from .publish import build_lock, publish, recover, staging_folder
 from .schemas import PackageSpec, load_package_spec
 from .versioning import git
-from .versioning.changelog import changelog_section
-from .versioning.manifest import content_sha256, library_differences, read_manifest
-from .versioning.versions import development_version
 
 BUILD_DIR = "build"
 DEV_FOLDER = "dev"
@@ -42,9 +32,20 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
     development: bool = False
 
+    def summary(self) -> dict:
+        """What is remembered of this build (plain data): enough to answer for it when nothing changed."""
+        return {"path": str(self.path), "version": self.version, "row_counts": self.row_counts, "files": self.files,
+                "development": self.development}
 
-def choose_edition(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path, release: bool,
-                   hashes: dict[str, str]) -> tuple[Edition, str, dict | None]:
+    @classmethod
+    def unchanged_since(cls, summary: dict) -> BuildResult:
+        """The result of a build that found nothing changed since the one `summary` describes."""
+        return cls(path=Path(summary["path"]), version=summary["version"], row_counts=summary["row_counts"],
+                   files=summary["files"], unchanged=True, development=summary["development"],
+                   notes=["nothing changed since the last build: its release folder is this build's"])
+
+
+def choose_edition(spec: PackageSpec, tables: dict, staging: Path, release: bool, hashes: dict[str, str]) -> tuple:
     """(edition, folder name, manifest) of this build, once its CSV files are in `staging`.
 
     The data is compared with the release of the version in datapackage.yaml:
@@ -52,6 +53,11 @@ def choose_edition(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path
     data is a development build. `release` (from `pakafg release`) publishes
     the version itself.
     """
+    from .export import Edition, datapackage
+    from .versioning.changelog import changelog_section
+    from .versioning.manifest import content_sha256, read_manifest
+    from .versioning.versions import development_version
+
     version = spec.version
     manifest = None if release else read_manifest(spec.root, version)
     created = manifest["created"] if manifest else git.source_date(spec.root)
@@ -68,15 +74,32 @@ def choose_edition(spec: PackageSpec, tables: dict[str, pa.Table], staging: Path
 def build(root: str | Path = ".", out: str | Path | None = None, release: bool = False, fast: bool = True) -> BuildResult:
     """Validate the package at `root` and write its release folder; raise InvalidPackage on errors.
 
-    `fast` lets the speed layer (`pakafg.speed`) supply unchanged files from its cache; the output is the same.
+    `fast` lets the speed layer (`pakafg.speed`) supply unchanged files from its cache, and answer at once when
+    nothing changed since the last build; the output is the same.
     """
     root = Path(root)
     spec = load_package_spec(root)
+    out_dir = Path(out) if out else root / BUILD_DIR
+    if not fast or release:
+        return _build(spec, out_dir, release, fast)
+    from . import speed
+
+    return speed.skip_unchanged(lambda: _build(spec, out_dir, release, fast), BuildResult.unchanged_since, spec, out_dir,
+                                git.source_date(root))
+
+
+def _build(spec: PackageSpec, out_dir: Path, release: bool, fast: bool) -> BuildResult:
+    """The stages in order (imported here: a build that finds nothing changed needs none of them)."""
+    from . import export
+    from .check import validate_spec
+    from .compile import compile_tables
+    from .publish import build_lock, publish, recover, staging_folder
+    from .versioning.manifest import library_differences
+
     validation = validate_spec(spec, fast)
     if not validation.valid:
         raise InvalidPackage(validation.report.issues)
     tables = compile_tables(validation)
-    out_dir = Path(out) if out else root / BUILD_DIR
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         with build_lock(out_dir):

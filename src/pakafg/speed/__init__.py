@@ -1,14 +1,17 @@
 """Speed: everything that exists only to make the pipeline faster, behind one seam.
 
 The core (read -> check -> compile -> export -> publish) has one plain path
-and knows two hooks of this package, each with one entry:
+and knows three hooks of this package, each with one entry:
 
 - `files_reader(spec)`: what `read.read_package` reads record files with —
   unchanged files from the record cache (`cache.py`), the others on every
   core (`parallel.py`) — instead of reading them one by one;
 - `check_schemas(spec)`: frictionless' verdict on the Table Schemas,
   remembered for the same schema bytes and frictionless version, so small
-  commands need not import frictionless (0.2 s) on every run.
+  commands need not import frictionless (0.2 s) on every run;
+- `skip_unchanged(build, revive, spec, out_dir, created)`: runs `build` unless
+  nothing it reads changed since the last build and that build's folder is
+  intact (`unchanged.py`).
 
 Each gives exactly what the plain path gives (tests/tool/test_speed.py
 compares them) and has a figure in benchmarks/RESULTS.md that justifies it.
@@ -88,3 +91,21 @@ def check_schemas(spec: PackageSpec) -> None:
     except OSError:
         pass
     return None
+
+
+def skip_unchanged(build, revive, spec: PackageSpec, out_dir, created: str | None):
+    """`build()`'s result, or `revive(summary)` of the last build's when nothing it reads has changed since.
+
+    `build()` returns an object with `summary()` (plain data, remembered).
+    """
+    from .unchanged import fingerprint, remember, remembered
+
+    if not enabled():
+        return build()
+    last = remembered(spec, out_dir, created)
+    if last is not None:
+        return revive(last)
+    digest = fingerprint(spec, created)  # taken before building: an edit made meanwhile is seen next time
+    result = build()
+    remember(spec, out_dir, digest, result.summary())
+    return result
