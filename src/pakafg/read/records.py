@@ -11,10 +11,10 @@ also becomes a `citations` row (the quote is the claim's evidence).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..issues import Issue
+from ..issues import Collector, Issue
 from ..schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec
 from .files import read_text
 from .yaml import Node, parse_text
@@ -74,7 +74,7 @@ class FileReading:
     """
 
     tables: dict[str, RawTable]
-    issues: list[Issue]
+    issues: Collector  # at most `Collector.keep` kept; the rest counted
     records: int = 0
     digest: str | None = None  # sha256 of the text that was parsed (None when it could not be read as text)
 
@@ -106,16 +106,20 @@ def _closest(word: str, options) -> str:
 
 
 def _values(table: TableSpec, names: list[str], allowed: list[str], node: Node, fixed: dict[str, str], path: str,
-            record_id: str | None, issues: list[Issue]) -> tuple[dict, dict, set[str]]:
+            record_id: str | None, issues: Collector) -> tuple[dict, dict, set[str]]:
     """The text and position of each field of one mapping; unknown keys, wrong shapes and empty text reported."""
-    def problem(code: str, message: str, at: Node, name: str, hint: str) -> None:
-        issues.append(Issue(code=code, message=message, path=path, line=at.line, column=at.column, table=table.name,
-                            record_id=record_id, field=name, hint=hint))
+    def problem(code: str, message: str, at: Node, name: str, hint) -> None:
+        if issues.full(path):  # a flood: counted, and no message (nor `did you mean`) built
+            issues.hide(path)
+            return
+        issues.add(Issue(code=code, message=message, path=path, line=at.line, column=at.column, table=table.name,
+                         record_id=record_id, field=name, hint=hint() if callable(hint) else hint))
 
     mapping: dict[str, Node] = node.value
     for key, value in mapping.items():
         if key not in allowed:
-            problem("unknown-field", f"unknown field '{key}'", value, key, _closest(key, allowed) or f"allowed keys: {', '.join(allowed)}")
+            problem("unknown-field", f"unknown field '{key}'", value, key,
+                    lambda key=key: _closest(key, allowed) or f"allowed keys: {', '.join(allowed)}")
     values, at, bad = dict(fixed), {}, set()
     for name in names:
         value = mapping.get(name)
@@ -123,7 +127,9 @@ def _values(table: TableSpec, names: list[str], allowed: list[str], node: Node, 
             continue
         at[name] = (value.line, value.column)
         text = value.value
-        if isinstance(text, (dict, list)):
+        if value.refused:  # reported while reading the YAML
+            bad.add(name)
+        elif isinstance(text, (dict, list)):
             problem("wrong-shape", f"expected a single value, found a {value.kind}", value, name, "write one value on the key's line")
             bad.add(name)
         elif text is not None and (not text or text.isspace()):
@@ -136,7 +142,7 @@ def _values(table: TableSpec, names: list[str], allowed: list[str], node: Node, 
 
 
 def _read_children(reader: TableReader, record: Node, record_id: str | None, path: str, out: dict[str, RawTable],
-                   issues: list[Issue]) -> None:
+                   issues: Collector) -> None:
     parent = reader.table
     for child in reader.children:
         node = record.value.get(child.list_key)
@@ -163,7 +169,7 @@ def _read_children(reader: TableReader, record: Node, record_id: str | None, pat
 
 
 def _read_record(reader: TableReader, record: Node, fixed: dict[str, str], stem: str, suffix: str, path: str,
-                 out: dict[str, RawTable], issues: list[Issue]) -> None:
+                 out: dict[str, RawTable], issues: Collector) -> None:
     table = reader.table
     id_field = table.id_field
     id_node = record.value.get(id_field)
@@ -198,12 +204,15 @@ def read_file(reader: TableReader, file: Path, path: str) -> FileReading:
 
     table = reader.table
     out = reader.empty()
-    text, issues = read_text(file, path)
+    text, problems = read_text(file, path)
+    issues = Collector()
+    issues.extend(problems)
     if text is None:
         return FileReading(out, issues)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     root, parse_issues = parse_text(text, path)
-    issues += parse_issues
+    issues.extend(replace(i, table=table.name) if i.field and not i.table else i for i in parse_issues)
+    issues.count_hidden(parse_issues.hidden)
     if root is None:
         return FileReading(out, issues, 0, digest)
     stem = file.name[: -len(file.suffix)] if file.suffix else file.name
@@ -223,9 +232,21 @@ def read_file(reader: TableReader, file: Path, path: str) -> FileReading:
         records, fixed = [root], {}
     for record in records:
         if record.kind != "mapping":
-            issues.append(Issue(code="wrong-shape", message=f"expected a record (a mapping), found a {record.kind}",
-                                path=path, line=record.line, column=record.column, table=table.name,
-                                hint=f"each record is a mapping of fields, starting with `{table.id_field}: …`"))
+            if issues.full(path):
+                issues.hide(path)
+                continue
+            issues.add(Issue(code="wrong-shape", message=f"expected a record (a mapping), found a {record.kind}",
+                             path=path, line=record.line, column=record.column, table=table.name,
+                             hint=_not_a_record_hint(record, table.id_field)))
             continue
         _read_record(reader, record, fixed, stem, file.suffix, path, out, issues)
     return FileReading(out, issues, len(records), digest)
+
+
+def _not_a_record_hint(record: Node, id_field: str) -> str:
+    """What to write instead of a list item that is not a mapping."""
+    if record.kind == "null":
+        return f"this `-` item is empty: delete the line, or write the record after the dash (`- {id_field}: …` and its fields)"
+    if record.kind == "text":
+        return f"a record is a mapping of fields: write `- {id_field}: {record.value[:40]}` and its fields on the lines below"
+    return f"a record is a mapping of fields: write `- {id_field}: …`, then each field indented under it, not a list"
