@@ -20,6 +20,58 @@ from .files import read_text
 from .yaml import Node, parse_text
 
 
+class Cells:
+    """A set of (field, row) cells, stored as one byte per row for each field.
+
+    Marks the cells already reported as unreadable; a flood file of a quarter of
+    a million empty records marks a million cells, which as a set of tuples cost
+    over 100 MB and here costs a few.
+    """
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, cells=()):
+        self._rows: dict[str, bytearray] = {}
+        self.update(cells)
+
+    def add(self, cell: tuple[str, int]) -> None:
+        name, row = cell
+        rows = self._rows.get(name)
+        if rows is None:
+            rows = self._rows[name] = bytearray()
+        if row >= len(rows):
+            rows.extend(bytes(max(row + 1 - len(rows), len(rows) // 2)))
+        rows[row] = 1
+
+    def update(self, cells) -> None:
+        for cell in cells:
+            self.add(cell)
+
+    def __contains__(self, cell) -> bool:
+        name, row = cell
+        rows = self._rows.get(name)
+        return rows is not None and 0 <= row < len(rows) and rows[row] == 1
+
+    def __iter__(self):
+        for name, rows in self._rows.items():
+            row = rows.find(1)
+            while row >= 0:
+                yield name, row
+                row = rows.find(1, row + 1)
+
+    def __len__(self) -> int:
+        return sum(rows.count(1) for rows in self._rows.values())
+
+    def __bool__(self) -> bool:
+        return any(1 in rows for rows in self._rows.values())
+
+    def __eq__(self, other) -> bool:
+        return set(self) == set(other)
+
+    def __repr__(self) -> str:
+        return f"Cells({sorted(self)!r})"
+
+
 @dataclass
 class RawTable:
     """One table's rows as written: the text (or None) of every field, the file and line of each row and value."""
@@ -30,12 +82,14 @@ class RawTable:
     lines: list[int] = field(default_factory=list)  # where each row's record (or list item) starts
     values: dict[str, list] = field(default_factory=dict)  # field -> text | None, one per row
     at: dict[str, list] = field(default_factory=dict)  # field -> (line, column) | None (not written), one per row
-    bad: set[tuple[str, int]] = field(default_factory=set)  # (field, row) already reported as unreadable
+    bad: Cells = field(default_factory=Cells)  # (field, row) already reported as unreadable
+    _columns: list = field(default_factory=list, init=False, repr=False, compare=False)  # (field, its values, its places)
 
     def __post_init__(self):
         for name in self.fields:
             self.values.setdefault(name, [])
             self.at.setdefault(name, [])
+        self._columns = [(name, self.values[name], self.at[name]) for name in self.fields]
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -45,19 +99,21 @@ class RawTable:
         row = len(self.paths)
         self.paths.append(path)
         self.lines.append(line)
-        for name in self.fields:
-            self.values[name].append(values.get(name))
-            self.at[name].append(at.get(name))
-        self.bad.update((name, row) for name in bad)
+        value, place = values.get, at.get
+        for name, column, places in self._columns:
+            column.append(value(name))
+            places.append(place(name))
+        for name in bad:
+            self.bad.add((name, row))
         return row
 
     def extend(self, other: RawTable) -> None:
         offset = len(self.paths)
         self.paths += other.paths
         self.lines += other.lines
-        for name in self.fields:
-            self.values[name] += other.values[name]
-            self.at[name] += other.at[name]
+        for name, column, places in self._columns:
+            column += other.values[name]
+            places += other.at[name]
         self.bad.update((name, row + offset) for name, row in other.bad)
 
     def where(self, name: str | None, row: int) -> tuple[int, int | None]:
@@ -86,11 +142,15 @@ class TableReader:
     spec: PackageSpec
     table: TableSpec
     allowed: list[str] = field(init=False)  # keys a record may hold, in schema order (for hints)
+    fields: list[str] = field(init=False)  # the table's fields written in a record
+    id_field: str | None = field(init=False)
     children: list[TableSpec] = field(init=False)
     quotes_to: TableSpec | None = field(init=False)  # the table each record's own quote is also a row of (citations)
 
     def __post_init__(self):
         self.allowed = self.spec.record_keys(self.table.name)
+        self.fields = self.table.record_fields()  # worked out once: a file may hold a quarter of a million records
+        self.id_field = self.table.id_field
         self.children = self.spec.children_of(self.table.name)
         self.quotes_to = next((t for t in self.spec.tables.values()
                                if t.records.get(f"derived_from_{self.table.name}")), None)
@@ -171,10 +231,10 @@ def _read_children(reader: TableReader, record: Node, record_id: str | None, pat
 def _read_record(reader: TableReader, record: Node, fixed: dict[str, str], stem: str, suffix: str, path: str,
                  out: dict[str, RawTable], issues: Collector) -> None:
     table = reader.table
-    id_field = table.id_field
+    id_field = reader.id_field
     id_node = record.value.get(id_field)
     record_id = id_node.value if id_node is not None and isinstance(id_node.value, str) else None
-    values, at, bad = _values(table, table.record_fields(), reader.allowed, record, fixed, path, record_id, issues)
+    values, at, bad = _values(table, reader.fields, reader.allowed, record, fixed, path, record_id, issues)
     row = out[table.name].add(path, record.line, values, at, bad)
     rid = values.get(id_field)
     if not table.group_by and rid is not None and rid != stem:
@@ -190,11 +250,11 @@ def _read_record(reader: TableReader, record: Node, fixed: dict[str, str], stem:
 def _quote_row(reader: TableReader, values: dict, at: dict, bad: set[str], line: int, path: str, out: dict[str, RawTable]) -> None:
     """A record's own quote (a claim's) as a row of the table of quotes (citations)."""
     table = reader.table
-    if values.get(table.id_field) is None or values.get("quote") is None:
+    if values.get(reader.id_field) is None or values.get("quote") is None:
         return  # reported as a missing ID or quote
-    cited = {LIST_KEYS_TABLE_FIELD: table.name, LIST_KEYS_ID_FIELD: values[table.id_field],
+    cited = {LIST_KEYS_TABLE_FIELD: table.name, LIST_KEYS_ID_FIELD: values[reader.id_field],
              "source_id": values.get("source_id"), "quote": values["quote"]}
-    where = {LIST_KEYS_ID_FIELD: at.get(table.id_field), "quote": at.get("quote")}
+    where = {LIST_KEYS_ID_FIELD: at.get(reader.id_field), "quote": at.get("quote")}
     out[reader.quotes_to.name].add(path, line, cited, where, {"quote"} & bad)
 
 

@@ -183,7 +183,7 @@ _SYNTAX_HINTS = (
     ("single document", "one record per file: remove the `---` line and what follows it (or move it to a file of its own)"),
     ("document indicator", "a line starting with --- or ... ends the document: indent it or put the value in quotes"),
 )
-_TAB_HINT = "indent and separate with spaces: YAML does not allow tabs there (a tab may stand inside a quoted value or a comment)"
+_TAB_HINT = "indent and separate with spaces; a tab may stand only inside a quoted value or a comment"
 
 
 def syntax_hint(problem: str) -> str:
@@ -285,7 +285,7 @@ def _convert(node: yaml.Node, text: str, path: str, issues: Collector, depth: in
         return Node(None, line, column)
     if isinstance(node, yaml.ScalarNode):
         if FORBIDDEN_CHARACTERS.search(node.value) is not None:
-            issues.add(_character_issue(node, text, path, key, is_key=False))
+            _add(issues, path, lambda: _character_issue(node, text, path, key, is_key=False))
             return Node(None, line, column, refused=True)
         return _scalar(node)
     if isinstance(node, yaml.SequenceNode):
@@ -299,7 +299,7 @@ def _convert(node: yaml.Node, text: str, path: str, issues: Collector, depth: in
             continue
         name = key_node.value
         if FORBIDDEN_CHARACTERS.search(name) is not None:
-            issues.add(_character_issue(key_node, text, path, None, is_key=True))
+            _add(issues, path, lambda: _character_issue(key_node, text, path, None, is_key=True))
             continue
         if name in mapping:
             issues.add(file_issue("duplicate-key", path, f"key '{name}' appears twice (first at line {mapping[name].line})",
@@ -307,6 +307,14 @@ def _convert(node: yaml.Node, text: str, path: str, issues: Collector, depth: in
             continue
         mapping[name] = _convert(value_node, text, path, issues, depth + 1, name)
     return Node(mapping, line, column)
+
+
+def _add(issues: Collector, path: str, make) -> None:
+    """Add the issue `make()` builds, or only count it when the file already has as many as are kept."""
+    if issues.full(path):
+        issues.hide(path)
+    else:
+        issues.add(make())
 
 
 def _character_issue(node: yaml.ScalarNode, text: str, path: str, key: str | None, is_key: bool) -> Issue:
@@ -321,7 +329,10 @@ def _character_issue(node: yaml.ScalarNode, text: str, path: str, key: str | Non
             at, spelled = escape.start(), escape.group()
     if at < 0:
         at = source.find(char)
-    line, column = line_col(text, start + at) if at >= 0 else (node.start_mark.line + 1, node.start_mark.column + 1)
+    line, column = node.start_mark.line + 1, node.start_mark.column + 1
+    if at > 0:  # counted within the scalar's own text: a flood of them stays linear
+        breaks = source.count("\n", 0, at)
+        line, column = (line + breaks, at - source.rfind("\n", 0, at)) if breaks else (line, column + at)
     what = "a key" if is_key else "the value"
     how = f", written as the escape {spelled}" if spelled else ""
     hint = ("delete it: text may not hold control characters (but tab and line breaks), U+FFFE, U+FFFF "
