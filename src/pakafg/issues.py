@@ -111,6 +111,10 @@ class Collector:
     (per file) and checking (per package) each collect into one; `extend` with
     another Collector carries its counts over, so nothing found is lost from
     the totals. It iterates like a list of the kept issues.
+
+    Past the limit, the first issue of each new kind (code and field) is
+    still kept, up to MAX_ISSUES_PER_FILE more, so a flood of one mistake
+    does not hide a different one.
     """
 
     def __init__(self, keep: int = KEEP_PER_FILE):
@@ -118,12 +122,14 @@ class Collector:
         self.issues: list[Issue] = []
         self.count: dict[str | None, int] = {}
         self.hidden: dict[str, tuple[int, int]] = {}  # path -> (errors, warnings) not kept
+        self.kinds: set[tuple[str | None, str, str | None]] = set()  # (path, code, field) of every kept issue
 
     def add(self, issue: Issue) -> None:
-        if issue.path is not None and self.full(issue.path):
+        if issue.path is not None and self.full(issue.path, issue.code, issue.field):
             self.hide(issue.path, issue.severity)
             return
         self.count[issue.path] = self.count.get(issue.path, 0) + 1
+        self.kinds.add((issue.path, issue.code, issue.field))
         self.issues.append(issue)
 
     append = add
@@ -155,9 +161,11 @@ class Collector:
     def __len__(self) -> int:
         return len(self.issues)
 
-    def full(self, path: str | None) -> bool:
-        """Whether further issues of `path` are only counted (a check may then skip building their messages)."""
-        return path is not None and self.count.get(path, 0) >= self.keep
+    def full(self, path: str | None, code: str | None = None, field: str | None = None) -> bool:
+        """Whether further issues of `path` (of this code and field, when given) are only counted:
+        a check may then skip building their messages."""
+        return (path is not None and self.count.get(path, 0) >= self.keep
+                and (code is None or (path, code, field) in self.kinds or self.count[path] >= self.keep + MAX_ISSUES_PER_FILE))
 
     def report(self) -> Report:
         return Report.of(self.issues, hidden=self.hidden)
@@ -174,7 +182,9 @@ class Report:
         """Deduplicated, sorted, at most `per_file` issues per file (then one `more-issues` line with the count).
 
         Later checks often restate an earlier failure at the same place: the
-        first issue per (file, line, field, record) is kept.
+        first issue per (file, line, field, record) is kept. Of a file with
+        more than `per_file`, the first of each kind (code and field) is listed,
+        then the others in order of place.
         """
         seen, kept = set(), []
         for issue in issues:
@@ -184,22 +194,32 @@ class Report:
                 seen.add(key)
                 kept.append(issue)
         kept.sort(key=Issue.sort_key)
+        # a file's first issue of each kind (code, field) is listed before more of any one kind
+        kinds, first = set(), set()
+        for i, issue in enumerate(kept):
+            kind = (issue.path, issue.code, issue.field)
+            if kind not in kinds:
+                kinds.add(kind)
+                first.add(i)
         out, shown, hidden = [], {}, dict(hidden or {})
-        for issue in kept:
-            n = shown.get(issue.path, 0)
-            if issue.path is not None and n >= per_file:
-                errors, warnings = hidden.get(issue.path, (0, 0))
-                hidden[issue.path] = (errors + (issue.severity == "error"), warnings + (issue.severity != "error"))
-                continue
-            shown[issue.path] = n + 1
-            out.append(issue)
+        for rank in (0, 1):
+            for i, issue in enumerate(kept):
+                if (i in first) != (rank == 0):
+                    continue
+                n = shown.get(issue.path, 0)
+                if issue.path is not None and n >= per_file:
+                    errors, warnings = hidden.get(issue.path, (0, 0))
+                    hidden[issue.path] = (errors + (issue.severity == "error"), warnings + (issue.severity != "error"))
+                    continue
+                shown[issue.path] = n + 1
+                out.append(issue)
         for path, (errors, warnings) in hidden.items():
             if errors + warnings:
                 out.append(Issue(code="more-issues", path=path, severity="error" if errors else "warning", count=errors + warnings,
                                  message=f"{errors + warnings} more issue(s) in this file are not listed "
                                          f"({errors} error(s), {warnings} warning(s))",
-                                 hint=f"at most {per_file} are listed per file; fix the ones above and run again, "
-                                      "the rest are often the same mistake repeated"))
+                                 hint=f"at most {per_file} are listed per file, the first of each kind among them; "
+                                      "fix those and run again"))
         out.sort(key=lambda i: (i.path or "", i.code == "more-issues", *i.sort_key()[1:]))  # each file's count last
         return cls(out)
 

@@ -11,6 +11,8 @@ also becomes a `citations` row (the quote is the claim's evidence).
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -144,6 +146,7 @@ class TableReader:
     allowed: list[str] = field(init=False)  # keys a record may hold, in schema order (for hints)
     fields: list[str] = field(init=False)  # the table's fields written in a record
     id_field: str | None = field(init=False)
+    id_pattern: re.Pattern | None = field(init=False)
     children: list[TableSpec] = field(init=False)
     quotes_to: TableSpec | None = field(init=False)  # the table each record's own quote is also a row of (citations)
 
@@ -151,6 +154,11 @@ class TableReader:
         self.allowed = self.spec.record_keys(self.table.name)
         self.fields = self.table.record_fields()  # worked out once: a file may hold a quarter of a million records
         self.id_field = self.table.id_field
+        pattern = self.table.constraints(self.id_field).get("pattern") if self.id_field else None
+        try:  # an ID its pattern refuses is reported as such (check/types.py), not as a file name to copy
+            self.id_pattern = re.compile(f"(?:{pattern})") if pattern else None
+        except re.error:  # pragma: no cover - a pattern only RE2 reads
+            self.id_pattern = None
         self.children = self.spec.children_of(self.table.name)
         self.quotes_to = next((t for t in self.spec.tables.values()
                                if t.records.get(f"derived_from_{self.table.name}")), None)
@@ -169,7 +177,7 @@ def _values(table: TableSpec, names: list[str], allowed: list[str], node: Node, 
             record_id: str | None, issues: Collector) -> tuple[dict, dict, set[str]]:
     """The text and position of each field of one mapping; unknown keys, wrong shapes and empty text reported."""
     def problem(code: str, message: str, at: Node, name: str, hint) -> None:
-        if issues.full(path):  # a flood: counted, and no message (nor `did you mean`) built
+        if issues.full(path, code, name):  # a flood: counted, and no message (nor `did you mean`) built
             issues.hide(path)
             return
         issues.add(Issue(code=code, message=message, path=path, line=at.line, column=at.column, table=table.name,
@@ -216,6 +224,8 @@ def _read_children(reader: TableReader, record: Node, record_id: str | None, pat
         fixed = {name: (parent.name if kind == "table" else record_id)
                  for name, kind in reader.spec.parent_fields(child.name).items()}
         items = reader.spec.item_fields(child.name)
+        keys = [name for name in child.primary_key if name in items]  # the key fields written in each item
+        seen: dict[tuple, tuple[int, tuple]] = {}
         for item in node.value:
             if len(items) == 1 and not isinstance(item.value, dict):  # a one-field item may be the bare value (`- TTP`)
                 item = Node({items[0]: item}, item.line, item.column)
@@ -226,6 +236,46 @@ def _read_children(reader: TableReader, record: Node, record_id: str | None, pat
                 continue
             values, at, bad = _values(child, items, items, item, fixed, path, record_id, issues)
             out[child.name].add(path, item.line, values, at, bad)
+            key = tuple(values.get(name) for name in keys)
+            if keys and None not in key:
+                _same_item(child, keys, key, at, item.line, seen, path, record_id, issues)
+
+
+def same_text(text: str) -> str:
+    """What two spellings of one text share when they differ only in case or Unicode composition
+    (`TTP` / `ttp`, `é` as one code point or as e + U+0301): canonical caseless matching, NFC."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
+
+
+def _same_item(child: TableSpec, keys: list[str], key: tuple, at: dict, line: int, seen: dict, path: str,
+               record_id: str | None, issues: Collector) -> None:
+    """A `duplicate-id` when an item of a record's list has the key of an earlier item, up to case and composition.
+
+    A record's list items are all the rows of its child table with that parent,
+    so within one record is where such a duplicate shows (an actor's aliases
+    `TTP` and `ttp`). Exact duplicates are reported again by the primary-key check.
+    """
+    same = tuple(same_text(v) for v in key)
+    if same not in seen:
+        seen[same] = (line, key)
+        return
+    first_line, first = seen[same]
+    field = keys[-1]
+    where = at.get(field) or (line, None)
+    shown = ", ".join(f"{k}={v}" for k, v in zip(keys, key))
+    if key == first:
+        message = f"{shown} appears twice in this record (first at line {first_line})"
+    elif tuple(unicodedata.normalize("NFC", v) for v in key) == tuple(unicodedata.normalize("NFC", v) for v in first):
+        message = (f"{shown} is written again at line {first_line}, there composed differently "
+                   "(one spelling uses combining accents): the same text")
+    else:
+        message = f"{shown} is {', '.join(map(str, first))} (line {first_line}) again, up to letter case and Unicode composition"
+    if issues.full(path, "duplicate-id", field):
+        issues.hide(path)
+        return
+    issues.add(Issue(code="duplicate-id", message=message, path=path, line=where[0], column=where[1], table=child.name,
+                     record_id=record_id, field=field,
+                     hint="keep one spelling; list items are compared ignoring case and Unicode composition, NFC"))
 
 
 def _read_record(reader: TableReader, record: Node, fixed: dict[str, str], stem: str, suffix: str, path: str,
@@ -237,7 +287,7 @@ def _read_record(reader: TableReader, record: Node, fixed: dict[str, str], stem:
     values, at, bad = _values(table, reader.fields, reader.allowed, record, fixed, path, record_id, issues)
     row = out[table.name].add(path, record.line, values, at, bad)
     rid = values.get(id_field)
-    if not table.group_by and rid is not None and rid != stem:
+    if not table.group_by and rid is not None and rid != stem and (reader.id_pattern is None or reader.id_pattern.fullmatch(rid)):
         line, column = out[table.name].where(id_field, row)
         issues.append(Issue(code="id-filename-mismatch", message=f"ID '{rid}' does not match the file name '{stem}{suffix}'",
                             path=path, line=line, column=column, table=table.name, record_id=rid, field=id_field,
@@ -292,7 +342,7 @@ def read_file(reader: TableReader, file: Path, path: str) -> FileReading:
         records, fixed = [root], {}
     for record in records:
         if record.kind != "mapping":
-            if issues.full(path):
+            if issues.full(path, "wrong-shape"):
                 issues.hide(path)
                 continue
             issues.add(Issue(code="wrong-shape", message=f"expected a record (a mapping), found a {record.kind}",

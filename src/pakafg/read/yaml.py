@@ -285,7 +285,7 @@ def _convert(node: yaml.Node, text: str, path: str, issues: Collector, depth: in
         return Node(None, line, column)
     if isinstance(node, yaml.ScalarNode):
         if FORBIDDEN_CHARACTERS.search(node.value) is not None:
-            _add(issues, path, lambda: _character_issue(node, text, path, key, is_key=False))
+            _add(issues, path, lambda: _character_issue(node, text, path, key, is_key=False), key)
             return Node(None, line, column, refused=True)
         return _scalar(node)
     if isinstance(node, yaml.SequenceNode):
@@ -299,7 +299,7 @@ def _convert(node: yaml.Node, text: str, path: str, issues: Collector, depth: in
             continue
         name = key_node.value
         if FORBIDDEN_CHARACTERS.search(name) is not None:
-            _add(issues, path, lambda: _character_issue(key_node, text, path, None, is_key=True))
+            _add(issues, path, lambda: _character_issue(key_node, text, path, None, is_key=True), None)
             continue
         if name in mapping:
             issues.add(file_issue("duplicate-key", path, f"key '{name}' appears twice (first at line {mapping[name].line})",
@@ -309,9 +309,9 @@ def _convert(node: yaml.Node, text: str, path: str, issues: Collector, depth: in
     return Node(mapping, line, column)
 
 
-def _add(issues: Collector, path: str, make) -> None:
-    """Add the issue `make()` builds, or only count it when the file already has as many as are kept."""
-    if issues.full(path):
+def _add(issues: Collector, path: str, make, field: str | None) -> None:
+    """Add the bad-character issue `make()` builds, or only count it when the file already has as many as are kept."""
+    if issues.full(path, "bad-character", field):
         issues.hide(path)
     else:
         issues.add(make())
