@@ -43,8 +43,8 @@ def install_case(name: str, case: dict, root: Path, outside: Path) -> None:
         target = root / case["install"]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    if "raw_name" in setup:  # a name given with Python escapes, written as those bytes (not UTF-8, control characters)
-        raw = os.path.join(os.fsencode(root), codecs.escape_decode(setup["raw_name"])[0])
+    for name in setup.get("raw_names", []):  # names given with Python escapes, written as those bytes (not UTF-8, control characters)
+        raw = os.path.join(os.fsencode(root), codecs.escape_decode(name)[0])
         os.makedirs(os.path.dirname(raw), exist_ok=True)
         with open(raw, "wb") as fh:
             fh.write(data)
@@ -101,12 +101,9 @@ def test_bad_input_gives_clear_error(tmp_path, name):
     output = result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in output
-    path = case.get("path", case.get("install"))
+    expected = [{"path": case.get("path", case.get("install")), **e} for e in [case, *case.get("also", [])] if "code" in e]
     if case.get("valid"):  # accepted, perhaps with a warning
         assert result.exit_code == 0, output
-        if "code" in case:
-            assert any(ln.startswith(f"{path}: ") and case["message"] in ln and ln.endswith(f"[{case['code']}]")
-                       for ln in output.splitlines()), output
         if "values" in case:  # and the values are what was typed
             want = case["values"]
             rows = published(root)[want["table"]]
@@ -114,27 +111,29 @@ def test_bad_input_gives_clear_error(tmp_path, name):
             assert {k: row[k] for k in want["fields"]} == want["fields"]
     else:
         assert result.exit_code == 1, output
-        where = f"{path}:{case['line']}:" if case.get("line") else f"{path}:"
-        lines = [ln for ln in output.splitlines() if ln.startswith(where) and ln.endswith(f"[{case['code']}]")]
-        assert lines, f"no [{case['code']}] at {where}\n{output}"
-        assert any(case["message"] in ln and case.get("hint", "") in ln for ln in lines), \
-            f"{case['message']!r} / {case.get('hint')!r} not in:\n" + "\n".join(lines)
-        if case.get("field"):
-            assert any(f".{case['field']}: " in ln for ln in lines), lines
         assert re.search(r"\d+ error\(s\)", output)
-    _same_in_json_and_github(root, case, path, result.exit_code)
+    for e in expected:
+        where = f"{e['path']}:{e['line']}:" if e.get("line") else f"{e['path']}:"
+        lines = [ln for ln in output.splitlines() if ln.startswith(where) and ln.endswith(f"[{e['code']}]")]
+        assert lines, f"no [{e['code']}] at {where}\n{output}"
+        assert any(e["message"] in ln and e.get("hint", "") in ln for ln in lines), \
+            f"{e['message']!r} / {e.get('hint')!r} not in:\n" + "\n".join(lines)
+        if e.get("field"):
+            assert any(f".{e['field']}: " in ln for ln in lines), lines
+    _same_in_json_and_github(root, case, expected, result.exit_code)
 
 
-def _same_in_json_and_github(root: Path, case: dict, path: str, exit_code: int) -> None:
+def _same_in_json_and_github(root: Path, case: dict, expected: list[dict], exit_code: int) -> None:
     """The other two formats: the same exit code; JSON that parses, naming the file; one annotation per problem."""
     result = CliRunner().invoke(cli, ["validate", "--root", str(root), "--format", "json"])
     assert result.exit_code == exit_code and "Traceback" not in result.output
     issues = json.loads(result.stdout)
     assert all(isinstance(i["path"], str) and i["message"] and i["code"] for i in issues)
-    if "code" in case:
-        found = [i for i in issues if i["path"] == path and i["code"] == case["code"] and i.get("line") == case.get("line", i.get("line"))]
-        assert found and any(case["message"] in f"{i['message']} ({i.get('hint', '')})" for i in found), issues
+    for e in expected:
+        found = [i for i in issues if i["path"] == e["path"] and i["code"] == e["code"] and i.get("line") == e.get("line", i.get("line"))]
+        assert found and any(e["message"] in f"{i['message']} ({i.get('hint', '')})" for i in found), issues
     if "listed_at_most" in case:  # a flood: a bounded list, then one line with the count of the rest
+        path = expected[0]["path"]
         listed = [i for i in issues if i["path"] == path and i["code"] != "more-issues"]
         more = [i for i in issues if i["path"] == path and i["code"] == "more-issues"]
         assert len(listed) <= case["listed_at_most"] and len(more) == 1, (len(listed), more)
@@ -143,8 +142,8 @@ def _same_in_json_and_github(root: Path, case: dict, path: str, exit_code: int) 
     assert result.exit_code == exit_code and "Traceback" not in result.output
     annotations = [m for m in map(GITHUB.match, result.output.splitlines()) if m]
     assert len(annotations) == len(issues)
-    if "code" in case:
-        assert any(_unescape_github(m["file"]) == path and m["title"] == case["code"] for m in annotations), result.output
+    for e in expected:
+        assert any(_unescape_github(m["file"]) == e["path"] and m["title"] == e["code"] for m in annotations), result.output
 
 
 GITHUB = re.compile(r"^::(error|warning) file=(?P<file>[^,]+)(,line=\d+)?(,col=\d+)?,title=(?P<title>[a-z-]+)::(?P<text>.+)$")
