@@ -92,8 +92,24 @@ def _unescape_github(value: str) -> str:
     return value.replace("%2C", ",").replace("%3A", ":").replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
 
 
+@pytest.fixture
+def validate_once(monkeypatch):
+    """Each package is checked once: the text run checks it, the json and github runs render that same result
+    through the CLI (the formats differ only in how the problems are printed; a case then costs one check)."""
+    import pakafg.check
+
+    real, results = pakafg.check.validate, {}
+
+    def validate(root=".", fast=True):
+        if str(root) not in results:
+            results[str(root)] = real(root, fast)
+        return results[str(root)]
+
+    monkeypatch.setattr(pakafg.check, "validate", validate)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_bad_input_gives_clear_error(tmp_path, name):
+def test_bad_input_gives_clear_error(tmp_path, name, validate_once):
     case = CASES[name]
     root = make_package(tmp_path / "pkg")
     install_case(name, case, root, tmp_path / "outside")
