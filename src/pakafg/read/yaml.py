@@ -13,10 +13,10 @@ the data. Two rules libyaml does not enforce are checked here, so no spelling
 gets around them:
 
 - **Tabs** only inside quoted or block (`|`, `>`) values and in comments. A tab
-  used to indent or to separate (`key:<TAB>value`, `-<TAB>item`, before a
-  comment) or inside an unquoted value is a `yaml-syntax` error; libyaml
-  accepts some of these and refuses others, so the file's tokens are checked
-  (only when the text holds a tab).
+  used to indent (also a quoted value's next line) or to separate
+  (`key:<TAB>value`, `-<TAB>item`, before a comment), or inside an unquoted
+  value, is a `yaml-syntax` error; libyaml accepts some of these and refuses
+  others, so the file's tokens are checked (only when the text holds a tab).
 - **Characters**: every key and value must pass the same rules as the raw
   text, whether typed or written as a double-quoted escape (`"\\0"`, `"\\e"`,
   `"\\x85"`, `"\\ufffe"`): no control character but tab, LF and CR (so no NEL
@@ -214,15 +214,16 @@ def _misplaced_tab(text: str, path: str) -> Issue | None:
     for tab in re.finditer("\t", text):
         i = tab.start()
         scalar = scalar_at(i)
-        if scalar is not None and scalar[2]:  # quoted or block: the tab is part of the value
-            continue
+        line_start = text.rfind("\n", 0, i) + 1
+        indenting = not text[line_start:i].strip(" \t")
+        if scalar is not None and scalar[2] and not (indenting and scalar[2] in "'\"" and scalar[0] < line_start):
+            continue  # inside a quoted or block value, not indenting a quoted value's next line: part of the value
         line, column = line_col(text, i)
-        if scalar is not None:
+        if scalar is not None and not scalar[2]:
             return file_issue("yaml-syntax", path, "invalid YAML: a tab inside an unquoted value", line, column,
                               "put the value in quotes if the tab belongs to it; otherwise use spaces")
-        line_start = text.rfind("\n", 0, i) + 1
         hashes = (line_start + m.start() for m in re.finditer("#", text[line_start:i]))
-        if any((j == line_start or text[j - 1] in " \t") and scalar_at(j) is None for j in hashes):
+        if scalar is None and any((j == line_start or text[j - 1] in " \t") and scalar_at(j) is None for j in hashes):
             continue  # after a `#` that starts a comment
         return file_issue("yaml-syntax", path, "invalid YAML: a tab is used for indentation or spacing", line, column, _TAB_HINT)
     return None
