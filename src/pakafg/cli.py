@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .issues import InvalidPackage, Issue, PakafgError
+from .issues import InvalidPackage, Issue, PakafgError, printable
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -95,7 +95,7 @@ def _refuse(exc: InvalidPackage, what: str, fmt: str = "text", max_errors: int =
 
 
 def _fail(exc: Exception) -> None:
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"error: {printable(str(exc))}", err=True)
     sys.exit(EXIT_USAGE)
 
 

@@ -178,8 +178,11 @@ _SYNTAX_HINTS = (
     ("block sequence entries are not allowed", "a `- ` list starts on the line below its key, indented"),
     ("tag", "remove the `!` tag; values are typed by the schema"),
     ("alphabetic or numeric character", "& and * start anchors and aliases: quote a value that starts with them"),
-    ("comment or line break", "after | or > nothing but a comment may follow on the same line"),
     ("directive", "remove the `%` directive line: record files are plain YAML"),
+    ("incompatible YAML document", "remove the `%YAML` line: record files are plain YAML"),
+    ("indentation indicator", "after | or > an indentation number is 1 to 9, or leave it out"),
+    ("comment or line break", "after | or > nothing but a comment may follow on the same line"),
+    ("found unexpected ':'", "put the value in quotes: it holds a colon YAML cannot read there"),
     ("single document", "one record per file: remove the `---` line and what follows it (or move it to a file of its own)"),
     ("document indicator", "a line starting with --- or ... ends the document: indent it or put the value in quotes"),
 )
