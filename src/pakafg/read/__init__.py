@@ -52,7 +52,7 @@ def read_package(spec: PackageSpec, files_reader: Callable[[dict[str, TableReade
             issues.extend(folder_issues(spec.root / table.directory, table.directory, other_files_ok=table.name == "sources"))
         todo += [(table.name, file, path) for file, path in record_files(spec.root, table.directory) if only is None or path in only]
     reading = Reading(spec, tables, issues)
-    results = files_reader(readers, todo)
+    results = list(files_reader(readers, todo))
     for i, (_, _, path) in enumerate(todo):
         result, results[i] = results[i], None  # each file's rows freed once copied: a big file is not held twice
         for name, rows in result.tables.items():
