@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .issues import InvalidPackage, Issue, PakafgError
+from .issues import InvalidPackage, Issue, PakafgError, printable
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -35,19 +35,45 @@ def _fmt(fmt: str | None) -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
+def _github_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    """A workflow command property value (a path may hold `,` or `:`, which would end or split it)."""
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def _github(issue: Issue) -> str:
-    props = [f"file={issue.path}"] if issue.path else []
+    shown = issue.printable()
+    props = [f"file={_github_property(shown.path)}"] if shown.path else []
     if issue.line:
         props.append(f"line={issue.line}")
     if issue.column:
         props.append(f"col={issue.column}")
-    props.append(f"title={issue.code}")
-    text = issue.format().replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::{issue.severity} {','.join(props)}::{text}"
+    props.append(f"title={_github_property(issue.code)}")
+    return f"::{'error' if issue.severity == 'error' else 'warning'} {','.join(props)}::{_github_data(issue.format())}"
+
+
+def _totals(issues: list[Issue]) -> tuple[int, int]:
+    """(errors, warnings) found, counting those a `more-issues` line stands for."""
+    errors = warnings = 0
+    for issue in issues:
+        n = issue.count if issue.code == "more-issues" and issue.count else 1
+        if issue.severity == "error":
+            errors += n
+        else:
+            warnings += n
+    return errors, warnings
 
 
 def render_issues(issues: list[Issue], fmt: str, max_errors: int) -> None:
-    """Print problems to stderr (text, github) or stdout (json)."""
+    """Print problems to stderr (text, github) or stdout (json).
+
+    Every text is escaped by `Issue.printable` (a control character, a newline or
+    a file-name byte that is not UTF-8 never reaches the terminal or the JSON as it is),
+    so each problem is one line and the JSON always parses.
+    """
     if fmt == "json":
         click.echo(json.dumps([i.to_dict() for i in issues], ensure_ascii=False, indent=2))
         return
@@ -56,8 +82,7 @@ def render_issues(issues: list[Issue], fmt: str, max_errors: int) -> None:
         click.echo(_github(issue) if fmt == "github" else issue.format(), err=True)
     if len(shown) < len(issues):
         click.echo(f"… and {len(issues) - len(shown)} more (use --max-errors or --format json)", err=True)
-    errors = sum(i.severity == "error" for i in issues)
-    warnings = len(issues) - errors
+    errors, warnings = _totals(issues)
     if issues:
         click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
 
@@ -70,7 +95,7 @@ def _refuse(exc: InvalidPackage, what: str, fmt: str = "text", max_errors: int =
 
 
 def _fail(exc: Exception) -> None:
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"error: {printable(str(exc))}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -104,6 +129,19 @@ def _track(items, description: str):
 @click.version_option(__version__, prog_name="pakafg")
 def cli() -> None:
     """Validate, build and release the Pakistan–Afghanistan relations data package."""
+    _tolerant_output()
+
+
+def _tolerant_output() -> None:
+    """Never fail on printing: a character the terminal's encoding lacks (or a lone surrogate from a
+    file name) is written as a backslash escape, which in JSON output is itself a valid escape."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - a stream that cannot change
+                pass
 
 
 @cli.command()

@@ -11,8 +11,10 @@ was found (`Located`), and `compile` publishes the offsets (code points,
 `text[start:end]`, so a consumer can verify each row with plain Python.
 
 Archived texts are UTF-8 as published, line endings kept as they are (`\r\n`,
-`\r` and `\n` each count as characters); a byte-order mark, NUL or other
-control bytes (but tab, CR and LF) are refused: offsets would count them.
+`\r` and `\n` each count as characters; a text with only `\r` line endings is
+accepted as it is); a byte-order mark, NUL or other control characters (but tab,
+CR and LF; C1 controls such as NEL too), U+FFFE and U+FFFF are refused: offsets
+would count them, and a quote's span of the text is published.
 """
 
 from __future__ import annotations
@@ -207,6 +209,12 @@ def text_problem(data: bytes) -> tuple[str, str] | None:
     control = re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", data)
     if control:
         return "binary-file", f"holds the control byte 0x{control.group()[0]:02x} at byte {control.start()}"
+    # the characters no record value may hold either (read/yaml.py): a C1 control such as NEL, a byte-order mark
+    # inside the text, U+FFFE/U+FFFF — a quote's span of the text is published, so they would be too
+    other = re.search(rb"\xc2[\x80-\x9f]|\xef\xbb\xbf|\xef\xbf[\xbe\xbf]", data)
+    if other:
+        char = other.group().decode("utf-8", "replace")
+        return "binary-file", f"holds U+{ord(char):04X} at byte {other.start()}"
     return None
 
 

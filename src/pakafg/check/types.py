@@ -161,7 +161,7 @@ def type_table(spec: TableSpec, raw: RawTable, issues: Collector, how_to_add: di
             row = int(row)
             if (name, row) in raw.bad:
                 continue
-            if issues.full(raw.paths[row]):
+            if issues.full(raw.paths[row], code, name):
                 issues.hide(raw.paths[row])
                 continue
             line, column = raw.where(name, row)

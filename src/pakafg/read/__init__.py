@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..issues import Issue
+from ..issues import Collector
 from ..schemas import PackageSpec
 from .files import folder_issues, record_files, stray_folders
 from .records import FileReading, RawTable, TableReader, read_file
@@ -28,7 +28,7 @@ class Reading:
 
     spec: PackageSpec
     tables: dict[str, RawTable]
-    issues: list[Issue]
+    issues: Collector  # at most `Collector.keep` per file kept, the rest counted (a flood stays small)
     files: dict[str, int] = field(default_factory=dict)  # path -> number of records
     digests: dict[str, str | None] = field(default_factory=dict)  # path -> sha256 of its text
 
@@ -42,18 +42,22 @@ def read_package(spec: PackageSpec, files_reader: Callable[[dict[str, TableReade
                  only: set[str] | None = None) -> Reading:
     """Read every record file of the package (or only the repo-relative paths in `only`); never raises on bad input."""
     tables = {name: RawTable(name, t.field_names) for name, t in spec.tables.items()}
-    issues: list[Issue] = [] if only is not None else stray_folders(spec)
+    issues = Collector()
+    if only is None:
+        issues.extend(stray_folders(spec))
     readers = {t.name: TableReader(spec, t) for t in spec.record_tables()}
     todo: Todo = []
     for table in spec.record_tables():
         if only is None:  # archived texts live beside the source records
-            issues += folder_issues(spec.root / table.directory, table.directory, other_files_ok=table.name == "sources")
+            issues.extend(folder_issues(spec.root / table.directory, table.directory, other_files_ok=table.name == "sources"))
         todo += [(table.name, file, path) for file, path in record_files(spec.root, table.directory) if only is None or path in only]
     reading = Reading(spec, tables, issues)
-    for (_, _, path), result in zip(todo, files_reader(readers, todo)):
+    results = list(files_reader(readers, todo))
+    for i, (_, _, path) in enumerate(todo):
+        result, results[i] = results[i], None  # each file's rows freed once copied: a big file is not held twice
         for name, rows in result.tables.items():
             tables[name].extend(rows)
-        issues += result.issues
+        issues.extend(result.issues)
         reading.files[path] = result.records
         reading.digests[path] = result.digest
     return reading

@@ -9,11 +9,12 @@ size limit and decoded strictly; every refusal is an `Issue`, never an exception
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path, PurePosixPath
 
 from ..issues import Issue
-from .yaml import file_issue, line_col
+from .yaml import FORBIDDEN_CHARACTERS, describe_character, file_issue, line_col
 
 MAX_FILE_BYTES = 1024 * 1024  # a claims file for one long article stays far below this
 RECORD_SUFFIXES = (".yaml", ".yml")
@@ -27,8 +28,25 @@ def record_files(root: Path, directory: str) -> list[tuple[Path, str]]:
     folder = root / directory
     if not folder.is_dir() or not folder.resolve().is_relative_to(root.resolve()):
         return []
-    names = sorted(name for name in os.listdir(folder) if name.endswith(RECORD_SUFFIXES) and not name.startswith("."))
+    names = sorted(name for name in os.listdir(folder) if _is_record_name(name) and not _name_problem(name))
     return [(folder / name, f"{directory}/{name}") for name in names]
+
+
+def _is_record_name(name: str) -> bool:
+    return name.endswith(RECORD_SUFFIXES) and not name.startswith(".")
+
+
+def _name_problem(name: str) -> str | None:
+    """Why a file name cannot name a record, if it cannot: bytes that are not UTF-8 (which `os.listdir` hands over
+    as lone surrogates, `os.fsdecode`'s escape) or a control character. A record's name is its ID (or, for a
+    grouped table, a field's value), so it obeys the rules of text in a record."""
+    bad = FORBIDDEN_CHARACTERS.search(name) or re.search("[\t\n\r]", name)
+    if bad is None:
+        return None
+    code = ord(bad.group())
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"the file name is not valid UTF-8 (byte 0x{code - 0xDC00:02x})"
+    return f"the file name holds {describe_character(bad.group())}"
 
 
 def _repo_root(file: Path, path: str) -> Path | None:
@@ -82,8 +100,12 @@ def folder_issues(folder: Path, rel: str, other_files_ok: bool = False) -> list[
     issues = []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         name = entry.name
-        if name.endswith(RECORD_SUFFIXES) and not name.startswith("."):
-            continue  # read as a record
+        if _is_record_name(name):
+            problem = _name_problem(name)
+            if problem:
+                issues.append(file_issue("bad-file-name", f"{rel}/{name}", f"is not read: {problem}",
+                                         hint="rename the file to <id>.yaml, with the record's ID (lowercase letters, digits and hyphens)"))
+            continue  # otherwise read as a record
         lower = name.lower()
         looks_like_record = ".yaml" in lower or ".yml" in lower
         if entry.is_dir(follow_symlinks=False) and not name.startswith("."):
