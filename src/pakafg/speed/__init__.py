@@ -26,6 +26,9 @@ import os
 from ..schemas import PackageSpec, public_descriptor
 
 
+_ACCEPTED: set[str] = set()  # digests of the schemas frictionless accepted in this process
+
+
 def enabled() -> bool:
     return os.environ.get("PAKAFG_FAST", "1") != "0"
 
@@ -78,13 +81,17 @@ def check_schemas(spec: PackageSpec) -> None:
 
     described = json.dumps([public_descriptor(t.descriptor) for t in spec.tables.values()], sort_keys=True)
     digest = hashlib.sha256(f"{version('frictionless')}\0{described}".encode()).hexdigest()
+    if digest in _ACCEPTED:  # this process checked these very schemas already
+        return None
     proof = spec.root / ".pakafg-cache" / "schemas-accepted"
     try:
         if proof.read_text(encoding="ascii") == digest:
+            _ACCEPTED.add(digest)
             return None
     except (OSError, UnicodeDecodeError):
         pass
     check(spec)
+    _ACCEPTED.add(digest)
     try:
         cache_folder(spec.root)
         proof.write_text(digest, encoding="ascii")
