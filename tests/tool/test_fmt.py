@@ -21,7 +21,7 @@ def _run(*args):
 
 def _rows(root):
     tables = read_package(load_package_spec(root)).tables
-    return {name: sorted(zip(*(t.values[f] for f in t.fields))) if len(t) else [] for name, t in tables.items()}
+    return {name: sorted(zip(*(t.text(f).to_pylist() for f in t.fields))) if len(t) else [] for name, t in tables.items()}
 
 
 def _copy_repo_records(dest):

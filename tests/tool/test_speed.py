@@ -8,7 +8,7 @@ import pytest
 
 from pakafg import validate
 from pakafg.bench import generate
-from pakafg.read import read_files, read_package
+from pakafg.read import read_package
 from pakafg.schemas import load_package_spec
 from pakafg.speed import cache, check_schemas, files_reader, parallel
 
@@ -24,8 +24,7 @@ def _same(a, b) -> None:
     assert [i.to_dict() for i in a.issues] == [i.to_dict() for i in b.issues]
     for name, table in a.tables.items():
         other = b.tables[name]
-        assert (table.paths, table.lines, table.values, table.at, table.bad) == \
-               (other.paths, other.lines, other.values, other.at, other.bad), name
+        assert table.data.equals(other.data) and table.bad == other.bad, name
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +43,10 @@ def corpus(tmp_path_factory):
 def test_cold_and_warm_cache_read_what_the_plain_path_reads(corpus):
     spec = load_package_spec(corpus)
     plain = _plain(corpus)
-    assert not (corpus / ".pakafg-cache" / "records.pickle").exists()
+    assert not (corpus / ".pakafg-cache" / "records").exists()
     _same(read_package(spec, files_reader(spec)), plain)  # cold: every file read, the cache written
     warm = cache.RecordCache(spec)
-    assert len(warm.entries) == len(plain.files)
+    assert len(warm.entries) == len(plain.files) and (corpus / ".pakafg-cache" / "records" / "claims.arrow").is_file()
     _same(read_package(spec, files_reader(spec)), plain)  # warm: every file from the cache
 
 
@@ -57,29 +56,35 @@ def test_an_edited_file_is_read_again(corpus, tmp_path):
     place = sorted((corpus / "tables/places").glob("*.yaml"))[0]
     place.write_text(place.read_text().replace("place_type: ", "place_type: hamlet_", 1))
     records = cache.RecordCache(spec)
-    for path in [place.relative_to(corpus).as_posix()]:
-        packed, key = records.get(path, place)
-        assert packed is None and key is not None  # a miss: read again
+    assert not records.unchanged(place.relative_to(corpus).as_posix(), place)  # a miss: read again
     _same(read_package(spec, files_reader(spec)), _plain(corpus))
 
 
-def test_parallel_reading_gives_the_plain_readings_in_order(corpus):
+def test_parallel_reading_gives_the_plain_rows_and_issues(corpus):
     spec = load_package_spec(corpus)
-    reading = read_package(spec)
-    readers = {t.name: __import__("pakafg.read", fromlist=["TableReader"]).TableReader(spec, t) for t in spec.record_tables()}
-    todo = [(t.name, f, p) for t in spec.record_tables() for f, p in __import__("pakafg.read.files", fromlist=["x"]).record_files(corpus, t.directory)]
-    packed = parallel.read_packed(readers, todo, min_files=0)
-    plain = read_files(readers, todo)
-    assert len(packed) == len(plain) == len(reading.files)
-    for (table, _, _), got, want in zip(todo, packed, plain):
-        assert isinstance(got, bytes) or parallel.jobs() == 1
-        assert got == cache.pack(want) if isinstance(got, bytes) else got == want
+    in_workers = read_package(spec, lambda readers, todo: parallel.read_in_workers(readers, todo, min_files=0))
+    assert parallel.jobs() == 1 or len(parallel.read_in_workers({}, [], min_files=10**9)) == 1
+    _same(in_workers, _plain(corpus))
+
+
+def test_batches_cross_processes_unchanged(corpus):
+    from pakafg.read import TableReader, read_batch
+    from pakafg.read.files import record_files
+
+    spec = load_package_spec(corpus)
+    readers = {t.name: TableReader(spec, t) for t in spec.record_tables()}
+    todo = [(t.name, f, p) for t in spec.record_tables() for f, p in record_files(corpus, t.directory)][:60]
+    batch = read_batch(readers, todo)
+    again = parallel.unpack(parallel.pack(batch))
+    assert again.files.keys() == batch.files.keys() and all(again.tables[n].equals(t) for n, t in batch.tables.items())
+    assert [[i.to_dict() for i in issues] for issues, _, _ in again.files.values()] == \
+           [[i.to_dict() for i in issues] for issues, _, _ in batch.files.values()]
 
 
 def test_a_corrupt_or_planted_cache_is_ignored(corpus, monkeypatch):
     spec = load_package_spec(corpus)
     read_package(spec, files_reader(spec))
-    path = corpus / ".pakafg-cache" / "records.pickle"
+    path = corpus / ".pakafg-cache" / "records" / "files.pickle"
     path.write_bytes(b"\x80\x05not a pickle")
     _same(read_package(spec, files_reader(spec)), _plain(corpus))
 
@@ -89,6 +94,9 @@ def test_a_corrupt_or_planted_cache_is_ignored(corpus, monkeypatch):
 
     path.write_bytes(pickle.dumps({"fingerprint": cache.fingerprint(spec), "entries": {"x": Boom()}}))
     _same(read_package(spec, files_reader(spec)), _plain(corpus))  # refused by the safe unpickler, rebuilt
+    read_package(spec, files_reader(spec))
+    (corpus / ".pakafg-cache" / "records" / "claims.arrow").write_bytes(b"ARROW1 truncated")
+    _same(read_package(spec, files_reader(spec)), _plain(corpus))  # unreadable rows: every file read again
 
 
 def test_cache_is_discarded_when_a_schema_changes(package):

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..issues import Collector, Issue
-from ..read import RawTable
+from ..read import Rows
 from ..schemas import LIST_KEYS_ID_FIELD, TableSpec
 from ..targets import arrow_type, to_pyarrow
 
@@ -47,7 +47,7 @@ class TypedTable:
     """A table's typed columns in reading order, with the rows' places (from `raw`) and the unreadable cells."""
 
     spec: TableSpec
-    raw: RawTable
+    raw: Rows
     data: pa.Table
     _columns: dict = field(default_factory=dict, repr=False)
 
@@ -147,7 +147,7 @@ def _constraint_failures(spec: TableSpec, name: str, text: pa.Array, typed: pa.A
                       hint=lambda raw: f"write the page's http:// or https:// address (at most {MAX_URL_LENGTH} characters), or null")
 
 
-def type_table(spec: TableSpec, raw: RawTable, issues: Collector, how_to_add: dict[str, str] | None = None) -> TypedTable:
+def type_table(spec: TableSpec, raw: Rows, issues: Collector, how_to_add: dict[str, str] | None = None) -> TypedTable:
     """Type every column of `raw` by its field, adding one issue per failing cell to `issues`.
 
     `how_to_add` tells how a missing field is written where it is not `name: …`
@@ -156,7 +156,6 @@ def type_table(spec: TableSpec, raw: RawTable, issues: Collector, how_to_add: di
     columns = []
 
     def report(code: str, rows, name: str, message, hint, values=None) -> None:
-        values = raw.values[name] if values is None else values
         for row in rows:
             row = int(row)
             if (name, row) in raw.bad:
@@ -165,15 +164,15 @@ def type_table(spec: TableSpec, raw: RawTable, issues: Collector, how_to_add: di
                 issues.hide(raw.paths[row])
                 continue
             line, column = raw.where(name, row)
-            issues.add(Issue(code=code, message=message(values[row]), path=raw.paths[row], line=line, column=column,
-                             table=spec.name, record_id=_record_id(spec, raw, row), field=name, hint=hint(values[row])))
+            issues.add(Issue(code=code, message=message(raw.value(name, row) if values is None else values[row]), path=raw.paths[row], line=line, column=column,
+                             table=spec.name, record_id=_record_id(spec, raw, row), field=name, hint=hint(raw.value(name, row) if values is None else values[row])))
 
     for f in spec.fields:
         name, kind = f["name"], f.get("type", "string")
-        text = pa.array(raw.values[name], pa.string())
+        text = raw.text(name)
         default = spec.default(name)
         if default is not None and text.null_count:
-            unreadable = pa.array([(name, row) in raw.bad for row in range(len(raw))]) if raw.bad else None
+            unreadable = pa.array(raw.bad.mask(name, len(raw))) if raw.bad else None
             filled = text.fill_null(default)
             text = pc.if_else(unreadable, text, filled) if unreadable is not None else filled
         typed, failed = _parse(kind, text)
@@ -197,8 +196,8 @@ def type_table(spec: TableSpec, raw: RawTable, issues: Collector, how_to_add: di
     return TypedTable(spec, raw, pa.Table.from_arrays(columns, schema=to_pyarrow(spec)))
 
 
-def _record_id(spec: TableSpec, raw: RawTable, row: int) -> str | None:
+def _record_id(spec: TableSpec, raw: Rows, row: int) -> str | None:
     """The ID of the record a row belongs to: its own key, or its parent's (a citation's `record_id`)."""
-    key = LIST_KEYS_ID_FIELD if LIST_KEYS_ID_FIELD in raw.values else (spec.primary_key or [None])[0]
-    value = raw.values[key][row] if key else None
+    key = LIST_KEYS_ID_FIELD if LIST_KEYS_ID_FIELD in raw.fields else (spec.primary_key or [None])[0]
+    value = raw.value(key, row) if key else None
     return None if value is None else str(value)

@@ -73,6 +73,24 @@ class Cells:
     def __repr__(self) -> str:
         return f"Cells({sorted(self)!r})"
 
+    def mask(self, name: str, length: int):
+        """The cells of `name` as a boolean numpy array of `length` rows."""
+        import numpy as np
+
+        rows = np.zeros(length, bool)
+        marked = self._rows.get(name)
+        if marked:
+            flags = np.frombuffer(bytes(marked[:length]), np.uint8)
+            rows[: len(flags)] = flags == 1
+        return rows
+
+    def fields_of(self, length: int) -> list[str | None]:
+        """For each row, the comma-joined names of its marked cells (None for a row with none): how Arrow keeps them."""
+        out: list[str | None] = [None] * length
+        for name, row in self:
+            out[row] = name if out[row] is None else f"{out[row]},{name}"
+        return out
+
 
 @dataclass
 class RawTable:
@@ -122,6 +140,78 @@ class RawTable:
         """(line, column) of a field's value in row `row`, falling back to the row's start."""
         position = self.at[name][row] if name in self.at else None
         return position if position else (self.lines[row], None)
+
+    def to_arrow(self) -> pa.Table:
+        """These rows as one Arrow table (see `Rows`): the text of each field, where each value and row was written,
+        and which cells were reported unreadable."""
+        import pyarrow as pa  # here, not at the top: `pakafg new` and `fmt` read YAML without Arrow
+
+        columns = {PATH: pa.array(self.paths, pa.string()), LINE: pa.array(self.lines, pa.int32())}
+        for name in self.fields:
+            columns[name] = pa.array(self.values[name], pa.string())
+            places = self.at[name]
+            columns[name + AT_LINE] = pa.array([p[0] if p else 0 for p in places], pa.int32())
+            columns[name + AT_COLUMN] = pa.array([p[1] if p else 0 for p in places], pa.int32())
+        columns[BAD] = pa.array(self.bad.fields_of(len(self)), pa.string())
+        return pa.table(columns)
+
+
+PATH, LINE, BAD = "@path", "@line", "@bad"  # columns of a table of rows besides the fields (no field name holds "@")
+AT_LINE, AT_COLUMN = "@line", "@column"  # suffixes: where each field's value was written (0: not written)
+
+
+class Rows:
+    """A table's rows as written, read back from Arrow: the text of each field, and where each row and value was.
+
+    What `check` types and reports from. Python lists are made only of what is
+    asked for (a file path for an issue, a field's positions once one of its
+    values is reported).
+    """
+
+    def __init__(self, name: str, fields: list[str], data: pa.Table):
+        self.name, self.fields, self.data = name, fields, data
+        self.bad = Cells()
+        marked = data.column(BAD)
+        if marked.null_count < len(marked):
+            for row, names in enumerate(marked.to_pylist()):
+                if names:
+                    self.bad.update((field, row) for field in names.split(","))
+        self._lists: dict[str, list] = {}
+
+    @classmethod
+    def empty(cls, name: str, fields: list[str]) -> Rows:
+        return cls(name, fields, RawTable(name, fields).to_arrow())
+
+    def __len__(self) -> int:
+        return self.data.num_rows
+
+    def _list(self, column: str) -> list:
+        if column not in self._lists:
+            self._lists[column] = self.data.column(column).to_pylist()
+        return self._lists[column]
+
+    @property
+    def paths(self) -> list[str]:
+        return self._list(PATH)
+
+    @property
+    def lines(self) -> list[int]:
+        return self._list(LINE)
+
+    def text(self, name: str) -> pa.Array:
+        """A field's column of text (null where not written, or written null)."""
+        return self.data.column(name).combine_chunks()
+
+    def value(self, name: str, row: int) -> str | None:
+        return self._list(name)[row]
+
+    def where(self, name: str | None, row: int) -> tuple[int, int | None]:
+        """(line, column) of a field's value in row `row`, falling back to the row's start."""
+        if name in self.fields:
+            line = self._list(name + AT_LINE)[row]
+            if line:
+                return line, self._list(name + AT_COLUMN)[row]
+        return self.lines[row], None
 
 
 @dataclass

@@ -41,28 +41,18 @@ def files_reader(spec: PackageSpec):
         return read_files
 
     def read(readers, todo):
-        from .cache import RecordCache, pack, unpack
-        from .parallel import read_packed
+        from .cache import RecordCache
+        from .parallel import read_in_workers
 
         cache = RecordCache(spec)
-        fields = {name: table.field_names for name, table in spec.tables.items()}
-        found = [cache.get(path, file) for _, file, path in todo]
-        missing = [item for item, (packed, _) in zip(todo, found) if packed is None]
-        read_now = iter(read_packed(readers, missing))
-        out = []
-        for (table, _, path), (packed, key) in zip(todo, found):
-            if packed is not None:
-                out.append(unpack(packed, fields))
-                continue
-            result = next(read_now)  # a worker's packed bytes, or a FileReading read here
-            if isinstance(result, bytes):
-                packed, result = result, unpack(result, fields)
-            else:
-                packed = pack(result)
-            cache.put(path, key, packed, result.digest)
-            out.append(result)
-        cache.save()
-        return out
+        missing = [(table, file, path) for table, file, path in todo if not cache.unchanged(path, file)]
+        cached = cache.batch()
+        if cached is None and len(missing) < len(todo):  # the cached rows could not be read: read every file
+            cache.hits.clear()
+            missing = todo
+        batches = ([cached] if cached is not None else []) + (read_in_workers(readers, missing) if missing else [])
+        cache.save(batches)
+        return batches
 
     return read
 

@@ -1,21 +1,26 @@
-"""The record cache: what reading each record file produced, keyed by the sha256 of its bytes.
+"""The record cache: what reading each record file produced, kept as Arrow tables, keyed by the sha256 of each file.
 
-One file, `.pakafg-cache/records.pickle` in the repository root (gitignored by
-its own `.gitignore`), maps each record file's path to (stat key, sha256,
-packed `FileReading`). Only reading is reused: every check runs on all rows,
-so a cached run reports exactly what an uncached one does.
+In `.pakafg-cache/records/` (gitignored by its own `.gitignore`): one Arrow IPC
+file per table holding the rows read from every file, each row naming its
+file, and `files.pickle` mapping each file's path to (stat key, sha256, its
+issues, its number of records). A run that finds a file unchanged takes its
+rows from there (one Arrow filter per table, no parsing); only the changed
+files are read. Every check still runs on every row, so a cached run reports
+exactly what an uncached one does.
 
 It is never trusted blindly:
 
 - its fingerprint covers the pakafg version, the code that reads files,
-  the Python and PyYAML versions, `datapackage.yaml` and every file under
-  `schemas/`; any change discards it whole;
+  the Python, PyYAML and pyarrow versions, `datapackage.yaml` and every file
+  under `schemas/`; any change discards it whole;
 - the content hash is authoritative: a file's (size, mtime, ctime, inode) is
   only a shortcut to skip hashing it, as git does, and a file modified within
   RACY_SECONDS of the cache being written gets no shortcut next time;
-- a corrupt, truncated or foreign cache is ignored and rebuilt, read with an
-  unpickler that accepts only plain builtins (a planted cache cannot run code);
-- it is written atomically; failing to write it only costs speed.
+- a corrupt, truncated or foreign cache is ignored and rebuilt; `files.pickle`
+  is read with an unpickler that accepts only plain builtins (a planted cache
+  cannot run code), the tables with Arrow's IPC reader;
+- it is written atomically (a new folder, then a rename); failing to write
+  it only costs speed.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import hashlib
 import io
 import os
 import pickle
+import shutil
 import stat
 import sys
 import tempfile
@@ -32,17 +38,19 @@ from pathlib import Path
 
 from .. import __version__
 from ..issues import Issue
-from ..read import FileReading, RawTable
+from ..read import Batch
 from ..read.files import MAX_FILE_BYTES
+from ..read.records import PATH
 from ..schemas import PACKAGE_FILE, SCHEMA_DIR, PackageSpec
 
 CACHE_DIR = ".pakafg-cache"
-CACHE_FILE = "records.pickle"
-FORMAT = 3
+RECORDS = "records"
+FILES = "files.pickle"
+FORMAT = 4
 RACY_SECONDS = 2.0
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
-CODE = ("read", "issues.py", "schemas.py", "speed/cache.py")  # what decides a FileReading: any edit discards the cache
-_ISSUE_FIELDS = tuple(Issue.__dataclass_fields__)
+CODE = ("read", "issues.py", "schemas.py", "speed/cache.py")  # what decides a reading: any edit discards the cache
+ISSUE_FIELDS = tuple(Issue.__dataclass_fields__)
 
 
 def cache_folder(root: Path) -> Path:
@@ -62,25 +70,21 @@ class SafeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the cache")
 
 
-def pack(reading: FileReading) -> bytes:
-    """A FileReading as plain tuples, pickled (what the cache stores and reading workers send)."""
-    tables = tuple((name, t.paths, t.lines, t.values, t.at, sorted(t.bad)) for name, t in reading.tables.items() if len(t))
-    issues = tuple(tuple(getattr(i, f) for f in _ISSUE_FIELDS) for i in reading.issues)
-    return pickle.dumps((tables, issues, reading.records, reading.digest), protocol=pickle.HIGHEST_PROTOCOL)
+def plain_issues(issues) -> tuple:
+    return tuple(tuple(getattr(i, f) for f in ISSUE_FIELDS) for i in issues)
 
 
-def unpack(data: bytes, fields: dict[str, list[str]]) -> FileReading:
-    """`pack`'s bytes back into a FileReading (`fields`: each table's field names)."""
-    tables, issues, records, digest = SafeUnpickler(io.BytesIO(data)).load()
-    out = {name: RawTable(name, fields[name], paths, lines, values, at, set(bad)) for name, paths, lines, values, at, bad in tables}
-    return FileReading(out, [Issue(*values) for values in issues], records, digest)
+def issues_from(plain) -> list[Issue]:
+    return [Issue(*values) for values in plain]
 
 
 def fingerprint(spec: PackageSpec) -> str:
     """What a file's reading depends on besides its bytes: schemas, metadata, code, library versions."""
+    import pyarrow
     import yaml
 
-    h = hashlib.sha256(f"{FORMAT}; pakafg {__version__}; python {sys.version}; pyyaml {yaml.__version__}".encode())
+    h = hashlib.sha256(f"{FORMAT}; pakafg {__version__}; python {sys.version}; pyyaml {yaml.__version__}; "
+                       f"pyarrow {pyarrow.__version__}".encode())
     inputs = [spec.root / PACKAGE_FILE]
     if (spec.root / SCHEMA_DIR).is_dir():
         inputs += sorted(p for p in (spec.root / SCHEMA_DIR).rglob("*") if p.is_file())
@@ -104,14 +108,14 @@ class RecordCache:
     """The cached readings of one package's record files."""
 
     def __init__(self, spec: PackageSpec):
-        self.path = spec.root / CACHE_DIR / CACHE_FILE
+        self.folder = spec.root / CACHE_DIR / RECORDS
         self.root = spec.root
         self.fingerprint = fingerprint(spec)
-        self.entries: dict[str, tuple] = {}  # path -> (stat key | None, sha256, packed)
-        self.fresh: dict[str, tuple] = {}  # the entries of this run's files
-        self.hits = self.misses = 0
+        self.entries: dict[str, tuple] = {}  # path -> (stat key | None, sha256, issues, records, hidden)
+        self.hits: dict[str, tuple] = {}  # this run's files found unchanged, with their (new) stat key
+        self.keys: dict[str, tuple] = {}  # this run's other files: their stat key, taken before they were read
         try:
-            with open(self.path, "rb") as fh:
+            with open(self.folder / FILES, "rb") as fh:
                 data = SafeUnpickler(io.BufferedReader(fh)).load()
             if isinstance(data, dict) and data.get("fingerprint") == self.fingerprint and isinstance(data.get("entries"), dict):
                 self.entries = data["entries"]
@@ -120,53 +124,87 @@ class RecordCache:
         except Exception:  # noqa: BLE001 - a corrupt or foreign cache is ignored and rebuilt
             self.entries = {}
 
-    def get(self, path: str, file: Path) -> tuple[bytes | None, tuple | None]:
-        """(packed reading, None) when `file` is unchanged; else (None, its stat key taken before it is read)."""
+    def unchanged(self, path: str, file: Path) -> bool:
+        """Whether `file` is as it was when cached (its stat key is kept for `save` either way)."""
         try:
             st = os.lstat(file)
         except OSError:
-            return None, None  # reading it reports the problem
+            return False  # reading it reports the problem
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
-            return None, None  # a link, FIFO or oversized file: reading it says why, never from here
+            return False  # a link, FIFO or oversized file: reading it says why, never from here
         key = stat_key(st)
         entry = self.entries.get(path)
-        if isinstance(entry, tuple) and len(entry) == 3:
-            if entry[0] is not None and entry[0] == key:
-                self.fresh[path] = entry
-                self.hits += 1
-                return entry[2], None
-            try:
-                same = hashlib.sha256(file.read_bytes()).hexdigest() == entry[1]  # touched, not changed?
-            except OSError:
-                same = False
+        if isinstance(entry, tuple) and len(entry) == 5:
+            same = entry[0] is not None and tuple(entry[0]) == key
+            if not same:
+                try:
+                    same = hashlib.sha256(file.read_bytes()).hexdigest() == entry[1]  # touched, not changed?
+                except OSError:
+                    same = False
             if same:
-                self.fresh[path] = (key, entry[1], entry[2])
-                self.hits += 1
-                return entry[2], None
-        self.misses += 1
-        return None, key
+                self.hits[path] = (key, *entry[1:])
+                return True
+        self.keys[path] = key
+        return False
 
-    def put(self, path: str, key: tuple | None, packed: bytes, digest: str | None) -> None:
-        if key is not None and digest is not None:
-            self.fresh[path] = (key, digest, packed)
+    def batch(self) -> Batch | None:
+        """The rows and issues of the files found unchanged, as one batch (None when there are none)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-    def save(self) -> None:
-        """Write this run's entries atomically (the files not seen in it are dropped)."""
-        entries = self.fresh
-        if entries.keys() == self.entries.keys() and all(entries[p] is self.entries[p] for p in entries):
-            return  # every file hit with its stored stat key: nothing new to write
-        racy = time.time_ns() - int(RACY_SECONDS * 1e9)
-        entries = {p: (None if k is None or k[1] > racy else k, d, b) for p, (k, d, b) in entries.items()}
+        if not self.hits:
+            return None
+        batch = Batch({})
+        wanted = pa.array(list(self.hits), pa.string())
         try:
-            folder = cache_folder(self.root)
-            fd, tmp = tempfile.mkstemp(prefix=".records-", dir=folder)
+            for path in sorted(self.folder.glob("*.arrow")):
+                with pa.memory_map(str(path)) as source:
+                    table = pa.ipc.open_file(source).read_all()
+                batch.tables[path.stem] = table.filter(pc.is_in(table.column(PATH), value_set=wanted))
+        except (OSError, pa.ArrowException):
+            return None
+        for path, (_, digest, issues, records, hidden) in self.hits.items():
+            batch.files[path] = (issues_from(issues), records, digest)
+            if hidden:
+                batch.hidden[path] = tuple(hidden)
+        return batch
+
+    def save(self, batches: list[Batch]) -> None:
+        """Keep what this run read (the files not seen in it are dropped); nothing to do when every file was a hit."""
+        import pyarrow as pa
+
+        if not self.keys and self.hits.keys() == self.entries.keys():
+            return
+        racy = time.time_ns() - int(RACY_SECONDS * 1e9)
+        entries = {}
+        for batch in batches:
+            for path, (issues, records, digest) in batch.files.items():
+                key = self.hits[path][0] if path in self.hits else self.keys.get(path)
+                if digest is None:
+                    continue  # could not be read as text: read again next time
+                key = None if key is None or key[1] > racy else key
+                entries[path] = (key, digest, plain_issues(issues), records, batch.hidden.get(path))
+        tables: dict[str, list] = {}
+        for batch in batches:
+            for name, table in batch.tables.items():
+                tables.setdefault(name, []).append(table)
+        try:
+            parent = cache_folder(self.root)
+            staging = Path(tempfile.mkdtemp(prefix=".records-", dir=parent))
             try:
-                with os.fdopen(fd, "wb") as fh:
+                for name, parts in tables.items():
+                    table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+                    with pa.OSFile(str(staging / f"{name}.arrow"), "wb") as sink:
+                        with pa.ipc.new_file(sink, table.schema) as writer:
+                            writer.write_table(table)
+                with open(staging / FILES, "wb") as fh:
                     pickle.dump({"fingerprint": self.fingerprint, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, self.path)
+                old = parent / f".records-old-{os.getpid()}"
+                if self.folder.exists():
+                    os.replace(self.folder, old)
+                os.replace(staging, self.folder)
+                shutil.rmtree(old, ignore_errors=True)
             finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        except Exception:  # noqa: BLE001 - a read-only checkout: only slower
-            pass
-        self.entries = entries
+                shutil.rmtree(staging, ignore_errors=True)
+        except (OSError, pa.ArrowException):
+            pass  # a read-only checkout: only slower
