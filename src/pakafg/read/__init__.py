@@ -18,10 +18,10 @@ from pathlib import Path
 from ..issues import Collector
 from ..schemas import PackageSpec
 from .files import folder_issues, record_files, stray_folders
-from .records import PATH, Cells, FileReading, RawTable, Rows, TableReader, read_file
+from .records import PATH, Cells, FileReading, RawTable, Rows, TableReader, TablesOfRows, read_file
 
-__all__ = ["Batch", "Cells", "FileReading", "RawTable", "Reading", "Rows", "TableReader", "read_batch", "read_file", "read_files",
-           "read_package"]
+__all__ = ["Batch", "Cells", "FileReading", "RawTable", "Reading", "Rows", "TableReader", "TablesOfRows", "read_batch", "read_file",
+           "read_files", "read_package"]
 
 Todo = list[tuple[str, Path, str]]  # (table, absolute file, repo-relative path)
 
@@ -38,18 +38,17 @@ class Batch:
 
 def read_batch(readers: dict[str, TableReader], todo: Todo) -> Batch:
     """Read the files of `todo` one after another into one batch."""
-    tables: dict[str, RawTable] = {}
     batch = Batch({})
+    if not todo:
+        return batch
+    tables = next(iter(readers.values())).empty()
     for table, file, path in todo:
-        result = read_file(readers[table], file, path)
-        for name, rows in result.tables.items():
-            if len(rows):
-                tables.setdefault(name, RawTable(name, rows.fields)).extend(rows)
+        result = read_file(readers[table], file, path, tables)
         batch.files[path] = (list(result.issues), result.records, result.digest)
         hidden = getattr(result.issues, "hidden", {}).get(path)
         if hidden:
             batch.hidden[path] = hidden
-    batch.tables = {name: rows.to_arrow() for name, rows in tables.items()}
+    batch.tables = {name: rows.to_arrow() for name, rows in tables.items() if len(rows)}
     return batch
 
 

@@ -266,8 +266,19 @@ class TableReader:
                                if t.records.get(f"derived_from_{self.table.name}")), None)
 
     def empty(self) -> dict[str, RawTable]:
-        names = [self.table, *(c.table for c in self.children)] + ([self.quotes_to] if self.quotes_to else [])
-        return {t.name: RawTable(t.name, t.field_names) for t in names}
+        return TablesOfRows(self.spec)
+
+
+class TablesOfRows(dict):
+    """Table name -> RawTable, each made when its first row comes."""
+
+    def __init__(self, spec: PackageSpec):
+        super().__init__()
+        self.spec = spec
+
+    def __missing__(self, name: str) -> RawTable:
+        table = self[name] = RawTable(name, self.spec.tables[name].field_names)
+        return table
 
 
 def _closest(word: str, options) -> str:
@@ -409,12 +420,15 @@ def _quote_row(reader: TableReader, values: dict, at: dict, bad: set[str], line:
     out[reader.quotes_to.name].add(path, line, cited, where, {"quote"} & bad)
 
 
-def read_file(reader: TableReader, file: Path, path: str) -> FileReading:
-    """Load and shape-check one record file into rows of text; never raises on bad input."""
+def read_file(reader: TableReader, file: Path, path: str, into: TablesOfRows | None = None) -> FileReading:
+    """Load and shape-check one record file into rows of text; never raises on bad input.
+
+    The rows are appended to `into` (the rows of a batch of files) when given, else to tables of their own.
+    """
     import hashlib
 
     table = reader.table
-    out = reader.empty()
+    out = reader.empty() if into is None else into
     text, problems = read_text(file, path)
     issues = Collector()
     issues.extend(problems)
