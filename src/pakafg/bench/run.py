@@ -202,7 +202,23 @@ def bench_size(workdir: Path, records: int, seed: int, baseline: Path | None, lo
         result[label] = steps
         log(f"  {records:>7} records, {label}: " + ", ".join(f"{k} {v['wall']:.2f} s" for k, v in steps.items()))
         _clean(root, out)
+    result["without"] = without_fast_paths(corpus(workdir, records, seed), out)
+    log(f"  {records:>7} records, without fast paths: " + ", ".join(f"{k} {v['wall']:.2f} s" for k, v in result["without"].items()))
     return result
+
+
+def without_fast_paths(root: Path, out: Path) -> dict:
+    """The same builds with a fast path turned off: what each one buys (its figure in RESULTS.md)."""
+    plain, one_process = {"PAKAFG_FAST": "0"}, {"PAKAFG_JOBS": "1"}
+    steps = {}
+    _clean(root, out)
+    steps["build_cold_one_process"] = pakafg("build", "--root", str(root), "--out", str(out), env=one_process)
+    _clean(root, out)
+    steps["build_plain"] = pakafg("build", "--root", str(root), "--out", str(out), env=plain)
+    edit_one_record(root)
+    steps["build_one_edit_plain"] = pakafg("build", "--root", str(root), "--out", str(out), env=plain)
+    _clean(root, out)
+    return steps
 
 
 def small_commands(workdir: Path, log) -> dict:
@@ -335,6 +351,22 @@ def render(results: dict) -> str:
                 b, n = s["baseline"][step], s["new"][step]
                 lines.append(f"| {s['records']:,} | {step.replace('_', ' ')} | {b['wall']:.2f} | {n['wall']:.2f} | {b['cpu']:.2f} | "
                              f"{n['cpu']:.2f} | {b['pss_mib']:.0f} MiB | {n['pss_mib']:.0f} MiB |")
+    lines += ["", "## What each fast path buys (`pakafg.speed`), same run", "",
+              "Each row is the same command with one part of the speed layer turned off, beside it on. Wall seconds.", "",
+              "| records | fast path | command | without | with | ratio |", "|---:|---|---|---:|---:|---:|"]
+    for s in results["sizes"]:
+        n, w = s["new"], s.get("without")
+        if not w:
+            continue
+        for path, command, off, on in (
+                ("parallel reading (`PAKAFG_JOBS=1` off)", "build, cold", w["build_cold_one_process"], n["build_cold"]),
+                ("record cache, chart cache, GeoNames entries (`PAKAFG_FAST=0` off)", "build after one edit",
+                 w["build_one_edit_plain"], n["build_one_edit"]),
+                ("nothing changed (`PAKAFG_FAST=0` off)", "build again", w["build_plain"], n["build_again"])):
+            lines.append(f"| {s['records']:,} | {path} | {command} | {off['wall']:.2f} | {on['wall']:.2f} | {_x(off['wall'], on['wall'])} |")
+    off, on = small["validate_cold"], small["validate"]
+    lines.append(f"| this repository | schema verdict, GeoNames entries (`PAKAFG_FAST=0` off) | validate | {off['wall']:.2f} | "
+                 f"{on['wall']:.2f} | {_x(off['wall'], on['wall'])} |")
     largest = results["sizes"][-1]
     n = largest["new"]
     lines += ["", f"## Targets at {largest['records']:,} records", "", "| target | figure | met |", "|---|---:|:---:|",

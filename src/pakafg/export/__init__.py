@@ -43,16 +43,17 @@ def write_tables(tables: dict[str, pa.Table], out: Path) -> None:
 
 
 def write_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path, edition: Edition,
-                  hashes: dict[str, str] | None = None) -> list[str]:
+                  hashes: dict[str, str] | None = None, charts_drawn=None) -> list[str]:
     """The files that describe the package (SQLite, release notes, datapackage.json, SHA256SUMS), after `write_tables`.
 
-    Returns every file of the release, relative to `out`, sorted. `hashes` (path -> sha256) holds digests already computed.
+    Returns every file of the release, relative to `out`, sorted. `hashes` (path -> sha256) holds digests already
+    computed; `charts_drawn` may supply charts already drawn from the same data (see `charts.write`).
     """
     hashes = {} if hashes is None else hashes
     described = [(exporter, out / exporter.FOLDER / f"{name}.{exporter.FORMAT}") for exporter in TABLE_EXPORTERS if exporter is not csv
                  for name in tables]
     described += [(exporter, exporter.write_package(spec, tables, out)) for exporter in PACKAGE_EXPORTERS]
-    described += [(charts, path) for path in charts.write(spec, tables, out)]
+    described += [(charts, path) for path in charts.write(spec, tables, out, charts_drawn)]
     if edition.notes:
         (out / CHANGELOG_FILE).write_text(edition.notes, encoding="utf-8", newline="\n")
     described += [(codebook, path) for path in codebook.write(spec, tables, out, edition)]  # last but the descriptor: it lists the files

