@@ -176,7 +176,8 @@ def validate(root: Path, fmt: str | None, max_errors: int) -> None:
 @max_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: <root>/build).")
-def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Also say why the whole build ran (rather than \"nothing changed\").")
+def build(root: Path, fmt: str | None, max_errors: int, out: Path | None, verbose: bool) -> None:
     """Validate, then write build/<version>/ (CSV, Parquet, SQLite, datapackage.json).
 
     The release is written to a staging folder and moved into place only when
@@ -194,12 +195,12 @@ def build(root: Path, fmt: str | None, max_errors: int, out: Path | None) -> Non
         _refuse(exc, "build", fmt, max_errors, note="; previous output left untouched")
     except PakafgError as exc:
         _fail(exc)
-    for note in result.notes:
+    for note in result.notes + ([f"built in full: {result.why_full}"] if verbose and result.why_full else []):
         click.echo(f"note: {note}", err=True)
     if fmt == "json":
         click.echo(json.dumps({"path": str(result.path), "version": result.version, "development": result.development,
                                "unchanged": result.unchanged, "tables": result.row_counts, "files": result.files,
-                               "notes": result.notes}, indent=2))
+                               "notes": result.notes, "built_in_full_because": result.why_full}, indent=2))
         return
     state = "unchanged (same bytes as before)" if result.unchanged else "written"
     kind = "development build" if result.development else "release"

@@ -345,8 +345,8 @@ DERIVED: dict[str, Callable[[PackageSpec, dict[str, pa.Table]], pa.Table]] = {
 }
 
 # What each derived table is computed from: table -> the columns read (None: all). A function sees only these
-# (a column a package lacks is simply absent), so the list cannot fall behind the code, and an incremental
-# build recomputes a derived table only when one of them changed.
+# (a column a package lacks is simply absent), so the list cannot fall behind the code, and a reader sees what
+# each derived table depends on.
 _CLAIM = ["claim_id", "status"]
 INPUTS: dict[str, dict[str, list[str] | None]] = {
     "numeric_claims": {

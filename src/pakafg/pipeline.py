@@ -31,6 +31,7 @@ class BuildResult:
     report: Report | None = None  # what validation found (warnings only: a build with errors raises)
     notes: list[str] = field(default_factory=list)
     development: bool = False
+    why_full: str | None = None  # why the whole pipeline ran rather than "nothing changed" (`pakafg build -v`)
 
     def summary(self) -> dict:
         """What is remembered of this build (plain data): enough to answer for it when nothing changed."""
@@ -104,11 +105,12 @@ def _build(spec: PackageSpec, out_dir: Path, release: bool, fast: bool) -> Build
         out_dir.mkdir(parents=True, exist_ok=True)
         with build_lock(out_dir):
             notes = recover(out_dir)
-            with staging_folder(out_dir, "release") as staging:
+            with staging_folder(out_dir, "release") as staging, \
+                    _database(fast, lambda: export.write_database(spec, tables, staging)) as database:
                 hashes: dict[str, str] = {}
                 export.write_tables(tables, staging)
                 edition, folder, manifest = choose_edition(spec, tables, staging, release, hashes)
-                files = export.write_package(spec, tables, staging, edition, hashes, _charts_drawn(spec, fast))
+                files = export.write_package(spec, tables, staging, edition, hashes, _charts_drawn(spec, fast), database.result)
                 if manifest is not None:
                     notes += library_differences(manifest, staging)
                 target = out_dir / folder
@@ -126,3 +128,10 @@ def _charts_drawn(spec: PackageSpec, fast: bool):
     from . import speed
 
     return speed.charts_drawn(spec)
+
+
+def _database(fast: bool, write):
+    """The SQLite export, written beside the other files by the speed layer when allowed, else when asked for."""
+    from . import speed
+
+    return speed.beside(write, allowed=fast)

@@ -177,3 +177,120 @@ def test_a_chart_whose_data_changed_is_drawn_again(package):
         [p.read_bytes() for p in sorted((plain.path / "charts").iterdir())]
     after = sorted(p.name for p in (package / ".pakafg-cache" / "charts").iterdir())
     assert after[0] == before[0] and after[1] != before[1]  # claimants kept; the timeline's new digest replaced its old one
+
+
+def _settle(*paths):
+    """Date files (every file below a folder) a minute back, as if edited long ago (a file modified within 2 s is never
+    trusted)."""
+    import os
+    import time
+
+    past = time.time() - 60
+    for path in paths:
+        for file in [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]:
+            os.utime(file, (past, past))
+
+
+def test_a_build_with_nothing_changed_answers_at_once_and_says_why_otherwise(package, monkeypatch):
+    import pakafg.check
+    from pakafg import build
+    from pakafg.cli import cli
+    from click.testing import CliRunner
+
+    _settle(package)
+    first = build(package)
+    assert first.why_full == "no earlier build is remembered in .pakafg-cache"
+    with monkeypatch.context() as m:
+        m.setattr(pakafg.check, "validate_spec", lambda *a, **k: pytest.fail("validated although nothing changed"))
+        again = build(package)
+    assert again.unchanged and again.path == first.path and again.files == first.files and again.why_full is None
+
+    claim = package / "tables/claims/fp.yaml"
+    edit(claim, "summary: ", "summary: Reworded. ")
+    assert "tables/claims/fp.yaml was modified less than 2 s ago" in build(package).why_full  # not trusted yet
+    _settle(claim)
+    assert build(package).why_full == "the last build began less than 2 s after an input was modified, so it is not trusted"
+    edit(claim, "summary: Reworded. ", "summary: Reworded again. ")
+    _settle(claim)
+    out = CliRunner().invoke(cli, ["build", "--root", str(package), "-v"])
+    assert "note: built in full: 1 input(s) changed since the last build: tables/claims/fp.yaml" in out.output, out.output
+    assert build(package).unchanged
+
+    (first.path / "SHA256SUMS").write_text("tampered\n")
+    rebuilt = build(package)
+    assert "was changed since it was published: SHA256SUMS" in rebuilt.why_full and not rebuilt.unchanged
+    assert (first.path / "SHA256SUMS").read_text() != "tampered\n"
+
+
+def _tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_database_written_beside_is_the_one_written_here(package):
+    from pakafg import build
+
+    fast = build(package)  # SQLite in a forked process (Linux, 2+ cores)
+    plain = build(package, out=package / "plain", fast=False)
+    assert _tree(fast.path) == _tree(plain.path)
+
+
+def test_work_beside_returns_or_raises_what_it_would_here(tmp_path, monkeypatch):
+    from pakafg.issues import PakafgError
+    from pakafg.speed.forked import Beside, Here
+
+    for kind in (Beside, Here):
+        with kind(lambda: (tmp_path / "db").write_text("rows") and [tmp_path / "db"]) as work:
+            assert work.result() == [tmp_path / "db"] and (tmp_path / "db").read_text() == "rows"
+
+        def broken():
+            raise PakafgError("SQLite export: table events breaks its schema: row 1 fails CHECK (x)")
+
+        with kind(broken) as work, pytest.raises(PakafgError, match="row 1 fails CHECK"):
+            work.result()
+
+
+def test_a_child_that_dies_fails_the_build_clearly_and_one_never_asked_for_is_reaped(tmp_path):
+    import os
+    import time
+
+    from pakafg.issues import PakafgError
+    from pakafg.speed.forked import Beside
+
+    with Beside(lambda: os._exit(3)) as work, pytest.raises(PakafgError, match="stopped without answering"):
+        work.result()
+    with pytest.raises(RuntimeError):
+        with Beside(lambda: time.sleep(60)) as work:
+            pid = work.pid
+            raise RuntimeError("this process failed first")
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # killed and reaped: no such child any more
+
+
+def test_the_child_dies_with_a_killed_build():
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import time\nfrom pakafg.speed.forked import Beside\n"
+              "with Beside(lambda: time.sleep(60)) as work:\n    print(work.pid, flush=True)\n    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(proc.stdout.readline())
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        try:
+            with open(f"/proc/{child}/stat") as fh:
+                if fh.read().split(")")[-1].split()[0] == "Z":  # dead, waiting to be reaped by init
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the child outlived its killed parent")

@@ -42,18 +42,25 @@ def write_tables(tables: dict[str, pa.Table], out: Path) -> None:
             exporter.write(name, table, out)
 
 
+def write_database(spec: PackageSpec, tables: dict[str, pa.Table], out: Path) -> list[Path]:
+    """Every file written from all tables at once (the SQLite database); needs nothing the other exports write."""
+    return [exporter.write_package(spec, tables, out) for exporter in PACKAGE_EXPORTERS]
+
+
 def write_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path, edition: Edition,
-                  hashes: dict[str, str] | None = None, charts_drawn=None) -> list[str]:
+                  hashes: dict[str, str] | None = None, charts_drawn=None, database=None) -> list[str]:
     """The files that describe the package (SQLite, release notes, datapackage.json, SHA256SUMS), after `write_tables`.
 
     Returns every file of the release, relative to `out`, sorted. `hashes` (path -> sha256) holds digests already
-    computed; `charts_drawn` may supply charts already drawn from the same data (see `charts.write`).
+    computed; `charts_drawn` may supply charts already drawn from the same data (see `charts.write`); `database`,
+    when given, gives the paths `write_database` wrote (the speed layer may be writing them in another process).
     """
     hashes = {} if hashes is None else hashes
     described = [(exporter, out / exporter.FOLDER / f"{name}.{exporter.FORMAT}") for exporter in TABLE_EXPORTERS if exporter is not csv
                  for name in tables]
-    described += [(exporter, exporter.write_package(spec, tables, out)) for exporter in PACKAGE_EXPORTERS]
-    described += [(charts, path) for path in charts.write(spec, tables, out, charts_drawn)]
+    drawn = charts.write(spec, tables, out, charts_drawn)
+    described += list(zip(PACKAGE_EXPORTERS, database() if database else write_database(spec, tables, out)))
+    described += [(charts, path) for path in drawn]
     if edition.notes:
         (out / CHANGELOG_FILE).write_text(edition.notes, encoding="utf-8", newline="\n")
     described += [(codebook, path) for path in codebook.write(spec, tables, out, edition)]  # last but the descriptor: it lists the files
@@ -68,4 +75,4 @@ def _format(exporter, path: Path) -> tuple[str, str]:
     return exporter.file_format(path) if hasattr(exporter, "file_format") else (exporter.FORMAT, exporter.MEDIATYPE)
 
 
-__all__ = ["Edition", "PACKAGE_EXPORTERS", "TABLE_EXPORTERS", "write_package", "write_tables"]
+__all__ = ["Edition", "PACKAGE_EXPORTERS", "TABLE_EXPORTERS", "write_database", "write_package", "write_tables"]

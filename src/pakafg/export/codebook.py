@@ -36,8 +36,8 @@ FORMATS = {README_FILE: ("md", "text/markdown"), LICENSE_FILE: ("md", "text/mark
 
 
 def inputs(root: Path) -> list[Path]:
-    """The repository files the codebook reads besides `datapackage.yaml` and `schemas/` (an incremental build's
-    fingerprint must change with them)."""
+    """The repository files the codebook reads besides `datapackage.yaml` and `schemas/` (the "nothing changed"
+    fingerprint of `speed/unchanged.py` lists the same files)."""
     return [Path(root) / name for name in (LICENSE_FILE, CITATION_FILE, RULES_DOC)]
 
 

@@ -32,7 +32,7 @@ def sha256_file(path: Path) -> str:
 def file_entry(path: Path, out: Path, fmt: str, mediatype: str, hashes: dict[str, str] | None = None) -> dict:
     """The file's path, format, size and sha256; the digest is also kept in `hashes` (path -> hex) for `write_sums`.
 
-    A digest already in `hashes` is taken as the file's (a file an incremental build copied from the last release).
+    A digest already in `hashes` is taken as the file's (the CSV files are hashed once, when the edition is chosen).
     """
     relative = path.relative_to(out).as_posix()
     digest = (hashes or {}).get(relative) or sha256_file(path)

@@ -2,13 +2,16 @@
 
 Usable as it is by datasette, sqlite-utils and `sqlite3` (`PRAGMA foreign_keys
 = ON` enforces the references). The DDL is derived from the Table Schemas
-(`schemas.to_sqlite_ddl`). The database is filled in memory, rows in primary-key
-order, in one transaction, many rows per INSERT (see `_insert`); CHECK constraints are verified after the inserts,
-one query per table with every CHECK of its DDL (a third of the cost of
-checking them row by row while inserting), and foreign keys likewise
-(`PRAGMA foreign_key_check`). It is written with `VACUUM INTO` at a fixed page size, so the same rows and
-the same SQLite library give byte-identical files (the header records the
-library's version number, so a different SQLite may change a few bytes).
+(`schemas.to_sqlite_ddl`). The database is filled in a scratch file beside the
+release (its pages sit in the OS page cache, not in this process's memory),
+rows in primary-key order, in one transaction, many rows per INSERT and
+ROWS_PER_CHUNK rows converted at a time (see `_insert`); CHECK constraints are
+verified after the inserts, one query per table with every CHECK of its DDL (a
+third of the cost of checking them row by row while inserting), and foreign
+keys likewise (`PRAGMA foreign_key_check`). It is written with `VACUUM INTO`
+at a fixed page size, so the same rows and the same SQLite library give
+byte-identical files (the header records the library's version number, so a
+different SQLite may change a few bytes); the scratch file is then deleted.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ FORMAT = "sqlite"
 MEDIATYPE = "application/vnd.sqlite3"
 PAGE_SIZE = 4096
 ROWS_PER_INSERT = 100
+ROWS_PER_CHUNK = 10_000  # a multiple of ROWS_PER_INSERT: rows converted to Python values at a time
 NULL_STAND_IN = bytearray()  # bound as an empty blob, with none of the adapter lookups a None costs; no column holds blobs
 
 
@@ -72,21 +76,22 @@ def _insert(con: sqlite3.Connection, name: str, table: pa.Table) -> None:
     columns = [c for c in table.column_names if c not in nullable or table.column(c).null_count < table.num_rows] or table.column_names
     stand_in = [c for c in columns if c in nullable and table.column(c).null_count]
     width = len(columns)
-    values = [None] * (table.num_rows * width)  # row after row, as the VALUES lists take them
-    for i, column in enumerate(columns):
-        values[i::width] = _column(table.column(column), NULL_STAND_IN if column in stand_in else None)
     cols = ", ".join(_quoted_name(c) for c in columns)
     row = "(" + ", ".join("?" for _ in columns) + ")"
     per_statement = max(1, min(ROWS_PER_INSERT, con.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // max(width, 1)))
     step = per_statement * width
-    full = len(values) - len(values) % step
+    insert = f'INSERT INTO "{name}" ({cols}) VALUES {", ".join([row] * per_statement)}'
     try:
-        if full:
-            insert = f'INSERT INTO "{name}" ({cols}) VALUES {", ".join([row] * per_statement)}'
+        for offset in range(0, table.num_rows, ROWS_PER_CHUNK):  # a chunk's values at a time: bounded memory
+            chunk = table.slice(offset, ROWS_PER_CHUNK)
+            values = [None] * (chunk.num_rows * width)  # row after row, as the VALUES lists take them
+            for i, column in enumerate(columns):
+                values[i::width] = _column(chunk.column(column), NULL_STAND_IN if column in stand_in else None)
+            full = len(values) - len(values) % step
             for start in range(0, full, step):
                 con.execute(insert, values[start:start + step])
-        if full < len(values):
-            con.execute(f'INSERT INTO "{name}" ({cols}) VALUES {", ".join([row] * ((len(values) - full) // width))}', values[full:])
+            if full < len(values):
+                con.execute(f'INSERT INTO "{name}" ({cols}) VALUES {", ".join([row] * ((len(values) - full) // width))}', values[full:])
     except sqlite3.IntegrityError as exc:
         raise PakafgError(f"SQLite export: table {name} breaks its schema: {exc}") from None
     if stand_in:
@@ -152,27 +157,36 @@ def _check_foreign_keys(con: sqlite3.Connection) -> None:
 def write_package(spec: PackageSpec, tables: dict[str, pa.Table], out: Path) -> Path:
     """Write `<name>.sqlite` into `out`; fail if any foreign key or CHECK is violated."""
     path = out / file_name(spec)
-    if path.exists():
-        path.unlink()
-    con = sqlite3.connect(":memory:")
+    scratch = out / f".{path.name}.scratch"  # filled on disk, not in memory: the page cache holds it, not this process
     try:
-        con.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-        con.execute("PRAGMA foreign_keys = OFF")  # self-references and order; checked in full below
-        con.execute("PRAGMA ignore_check_constraints = ON")  # likewise: checked in bulk below
-        with con:
-            ddl = {name: to_sqlite_ddl(table_spec) for name, table_spec in spec.tables.items()}
-            for statement in ddl.values():
-                con.execute(statement)
-            for name, table in tables.items():
-                _insert(con, name, table)
-        for name in tables:
-            _check_constraints(con, name, ddl[name])
-        _check_foreign_keys(con)
+        path.unlink(missing_ok=True)
+        scratch.unlink(missing_ok=True)
+        con = sqlite3.connect(scratch)
         try:
+            _fill(con, spec, tables)
             con.execute("VACUUM INTO ?", (str(path),))  # reads the database, never changes it
             sqlite_extras.apply(spec, path)  # label columns and full-text search, in the release file
-        except sqlite3.OperationalError as exc:  # a full disk, a folder that cannot be written: the build reports it
-            raise OSError(f"SQLite could not write the database: {exc}") from exc
-    finally:
-        con.close()
+        finally:
+            con.close()
+            scratch.unlink(missing_ok=True)
+    except sqlite3.OperationalError as exc:  # a full disk, a folder that cannot be written: the build reports it
+        raise OSError(f"SQLite could not write the database: {exc}") from exc
     return path
+
+
+def _fill(con: sqlite3.Connection, spec: PackageSpec, tables: dict[str, pa.Table]) -> None:
+    """Create every table and insert its rows; raise PakafgError if a CHECK or foreign key is broken."""
+    con.execute("PRAGMA journal_mode = OFF")  # a scratch file: a failed build discards it whole
+    con.execute("PRAGMA synchronous = OFF")
+    con.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+    con.execute("PRAGMA foreign_keys = OFF")  # self-references and order; checked in full below
+    con.execute("PRAGMA ignore_check_constraints = ON")  # likewise: checked in bulk below
+    with con:
+        ddl = {name: to_sqlite_ddl(table_spec) for name, table_spec in spec.tables.items()}
+        for statement in ddl.values():
+            con.execute(statement)
+        for name, table in tables.items():
+            _insert(con, name, table)
+    for name in tables:
+        _check_constraints(con, name, ddl[name])
+    _check_foreign_keys(con)

