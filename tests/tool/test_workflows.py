@@ -51,7 +51,7 @@ def _parses(argv: list[str]) -> None:
     name, *rest = argv
     assert name in cli.commands, f"`pakafg {name}` is not a command"
     command = cli.commands[name]
-    with command.make_context(f"pakafg {name}", list(rest)):
+    with command.make_context(f"pakafg {name}", list(rest), **cli.context_settings):  # as under the group: -h too
         pass
 
 
