@@ -279,6 +279,7 @@ CODES: dict[str, str] = {
     "qualifier-bounds": "A numeric claim's qualifier does not match which of value / value_low / value_high are set.",
     "tombstone": "status and superseded_by disagree (superseded needs superseded_by, active must not have one).",
     "self-link": "A record links to itself.",
+    "ongoing-with-end": "An event marked ongoing has an end date (an event still under way has none).",
     # links (foreign keys)
     "foreign-key": "A reference to a record that does not exist.",
     "dead-reference": "A reference to a withdrawn record, or superseded_by pointing at a record that is not live.",

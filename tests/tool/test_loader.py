@@ -104,3 +104,16 @@ def test_a_date_known_only_to_lie_in_a_range(package, old, new, valid):
     assert (not found) == valid, found
     if not valid:
         assert any(code == "missing-companion" and field == "date_precision" for code, _, _, field in found), found
+
+
+@pytest.mark.parametrize("dates,valid", [
+    ("date_precision: month\nongoing: true", True),  # still under way: no end
+    ("date_precision: month\nongoing: false\ndate_end: 2024-12-31", True),  # ended
+    ("date_precision: month\nongoing: true\ndate_end: 2024-12-31", False),  # both at once
+])
+def test_an_ongoing_event_has_no_end_date(package, dates, valid):
+    edit(package / "tables/events/deportation-campaign.yaml", "date_precision: month", dates)
+    found = issues_of(package)
+    assert (not found) == valid, found
+    if not valid:
+        assert [(code, field) for code, _, _, field in found] == [("ongoing-with-end", "date_end")], found

@@ -159,6 +159,17 @@ def _distinct(fields: list[str]) -> list[Rule]:
                  lambda r: f"{a} and {b} are both '{r[a]}'", "a record cannot be linked to itself")]
 
 
+def _open_ended(fields: list[str]) -> list[Rule]:
+    """An event still under way has no end date: `ongoing: true` with a `date_end` says two things at once."""
+    flag, end = fields
+
+    def test(df):
+        return ~((df[flag] == True).fillna(False).astype(bool) & df[end].notna())  # noqa: E712 - a nullable boolean column
+
+    return [Rule("ongoing-with-end", end, (flag, end), test, lambda r: f"{flag} is true but {end} is {_show(r[end])}",
+                 f"an ongoing event has no {end}: remove {end}, or set {flag}: false if the sources say it ended")]
+
+
 RULES: dict[str, Callable[[list], list[Rule]]] = {
     "ordered": _ordered,
     "together": _together,
@@ -167,6 +178,7 @@ RULES: dict[str, Callable[[list], list[Rule]]] = {
     "qualifier_bounds": _qualifier_bounds,
     "tombstone": _tombstone,
     "distinct": _distinct,
+    "open_ended": _open_ended,
 }
 
 
