@@ -90,7 +90,7 @@ def test_a_data_only_pull_request_passes_ci_and_is_released(clone, tmp_path):
     record = clone / "sources" / f"{SOURCE}.yaml"
     text = record.read_text(encoding="utf-8")
     for key, value in {"title": "Ceasefire holds along the border as delegations prepare to meet again",
-                       "publisher": "Example News", "published_note": "No date line; the year and day are not stated.",
+                       "publisher": "Example News", "publisher_actor_id": "example-news", "published_note": "No date line; the year and day are not stated.",
                        "language": "en", "rights": "Written for a test; not a real article."}.items():
         text = text.replace(f"\n{key}: null\n", f"\n{key}: {json.dumps(value)}\n")
     record.write_text(text, encoding="utf-8")
@@ -98,8 +98,14 @@ def test_a_data_only_pull_request_passes_ci_and_is_released(clone, tmp_path):
     write(clone / "tables" / "actors" / "example-news.yaml",
           "actor_id: example-news\nname: Example News\nactor_type: media_outlet\n"
           "description: The outlet that published the test article.\n")
+    for actor_id, name, kind, quote in (("unnamed-provincial-spokesman-example", "Unnamed spokesman for the provincial government",
+                                         "person", "A spokesman for the provincial government"),
+                                        ("unnamed-officials-doha-example", "Unnamed officials (Doha meeting)", "group", "two officials")):
+        write(clone / "tables" / "actors" / f"{actor_id}.yaml",
+              f"actor_id: {actor_id}\nname: {name}\nactor_type: {kind}\nanonymous: true\n"
+              f"citations:\n  - source_id: {SOURCE}\n    quote: {quote}\n")
     write(clone / "tables" / "places" / "peshawar-example.yaml",
-          "place_id: peshawar-example\nname: Peshawar\nplace_type: city\ncountry_code: PK\n"
+          "place_id: peshawar-example\nname: Peshawar\nplace_type: city\ncountry_code: PK\ngeonames_id: 1168197\n"
           f"citations:\n  - source_id: {SOURCE}\n    quote: EXAMPLE NEWS, Peshawar\n")
     write(clone / "tables" / "events" / "border-ceasefire-holds-example.yaml",
           "event_id: border-ceasefire-holds-example\nevent_type: RETREAT\ntitle: Border ceasefire holds for a third day\n"
@@ -108,11 +114,13 @@ def test_a_data_only_pull_request_passes_ci_and_is_released(clone, tmp_path):
           f"citations:\n  - source_id: {SOURCE}\n    quote: The ceasefire between Pakistan and Afghanistan held for a third day\n")
     linked = an_existing_claim(clone)
     write(clone / "tables" / "claims" / f"{SOURCE}.yaml",
-          f"- claim_id: {SOURCE}-no-firing\n  claimant_actor_id: example-news\n  speech_act: reports\n"
+          f"- claim_id: {SOURCE}-no-firing\n  claimant_actor_id: unnamed-provincial-spokesman-example\n  speech_act: reports\n"
+          "  attribution: A spokesman for the provincial government said\n"
           "  event_id: border-ceasefire-holds-example\n  summary: A provincial spokesman said no firing had been reported since Thursday.\n"
           "  quote: no firing has been reported since Thursday night\n"
           f"  links:\n    - other_claim_id: {linked}\n      relation: responds_to\n      note: Test link to a claim already coded.\n\n"
-          f"- claim_id: {SOURCE}-talks-in-doha\n  claimant_actor_id: example-news\n  speech_act: reports\n"
+          f"- claim_id: {SOURCE}-talks-in-doha\n  claimant_actor_id: unnamed-officials-doha-example\n  speech_act: reports\n"
+          "  attribution: according to two officials who spoke on condition of anonymity\n"
           "  summary: Two anonymous officials expect the delegations to meet in Doha to discuss a monitoring mechanism.\n"
           "  quote: Delegations from both countries are expected to meet in Doha next week\n")
     pakafg(clone, "fmt")
