@@ -25,6 +25,7 @@ compared with the input (defaults aside) before anything is written.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -79,8 +80,17 @@ class _Dumper(Emitter, Serializer, BaseResolver):
     def increase_indent(self, flow=False, indentless=False):
         return super().increase_indent(flow, False)
 
+    def analyze_scalar(self, scalar):
+        return _analysis(scalar)  # the same for every dumper of these options, and field names repeat in every record
+
 
 _ANALYZER = _Dumper(None)
+
+
+@functools.lru_cache(maxsize=65536)
+def _analysis(scalar: str):
+    """PyYAML's analysis of a scalar (which styles may write it); half of `fmt`'s time went to repeating it."""
+    return Emitter.analyze_scalar(_ANALYZER, scalar)
 
 
 def _reads_as_text(value: str) -> bool:

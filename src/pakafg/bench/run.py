@@ -359,7 +359,8 @@ def render(results: dict) -> str:
         if not w:
             continue
         for path, command, off, on in (
-                ("parallel reading (`PAKAFG_JOBS=1` off)", "build, cold", w["build_cold_one_process"], n["build_cold"]),
+                ("parallel reading and the database beside (`PAKAFG_JOBS=1` off)", "build, cold", w["build_cold_one_process"],
+                 n["build_cold"]),
                 ("record cache, chart cache, GeoNames entries (`PAKAFG_FAST=0` off)", "build after one edit",
                  w["build_one_edit_plain"], n["build_one_edit"]),
                 ("nothing changed (`PAKAFG_FAST=0` off)", "build again", w["build_plain"], n["build_again"])):
@@ -382,4 +383,6 @@ def render(results: dict) -> str:
         a, b = results["sizes"][-2], results["sizes"][-1]
         per = (b["new"]["build_cold"]["cpu"] / b["records"]) / (a["new"]["build_cold"]["cpu"] / a["records"])
         lines.append(f"| time per record, {b['records']:,} vs {a['records']:,} (CPU) within 1.5x | {per:.2f}x | {_met(per <= 1.5)} |")
+    lines += ["", "Where the time goes and why each missed target is missed: "
+              "[docs/performance.md](../docs/performance.md#the-targets-where-the-time-goes)."]
     return "\n".join(lines) + "\n"
