@@ -7,6 +7,7 @@ real schemas.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -14,13 +15,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURE_VERSION = "0.1.0"  # a fixture package's own version: releasing the real package never changes a tool test
 
 
 def make_package(dest: Path, fixture: str = "valid") -> Path:
-    """Copy a fixture's records plus the repo's schemas into `dest`; return it."""
+    """Copy a fixture's records plus the repo's schemas and `datapackage.yaml` (at FIXTURE_VERSION) into `dest`."""
     shutil.copytree(FIXTURES / fixture, dest, dirs_exist_ok=True)
     shutil.copytree(REPO / "schemas", dest / "schemas", dirs_exist_ok=True)
-    shutil.copy(REPO / "datapackage.yaml", dest / "datapackage.yaml")
+    descriptor = (REPO / "datapackage.yaml").read_text(encoding="utf-8")
+    descriptor, found = re.subn(r"(?m)^version: .*$", f"version: {FIXTURE_VERSION}", descriptor, count=1)
+    assert found, "datapackage.yaml has no top-level `version:` line"
+    (dest / "datapackage.yaml").write_text(descriptor, encoding="utf-8")
     return dest
 
 
