@@ -50,3 +50,17 @@ def published(root: Path) -> dict:
     result = validate(root)
     assert result.valid, [i.format() for i in result.report.issues]
     return {name: table.to_pylist() for name, table in compile_tables(result).items()}
+
+
+def published_frame(spec, release: Path, table: str):
+    """A published CSV read with the dtypes the derived pandera model expects (as a consumer would)."""
+    import pandas as pd
+
+    from pakafg.check.frame import PANDAS_DTYPES
+
+    fields = spec.tables[table].fields
+    dtypes = {f["name"]: PANDAS_DTYPES[f.get("type", "string")] for f in fields if f.get("type") != "date"}
+    df = pd.read_csv(release / "csv" / f"{table}.csv", dtype=dtypes, keep_default_na=False, na_values=[""])
+    for name in (f["name"] for f in fields if f.get("type") == "date"):
+        df[name] = pd.to_datetime(df[name]).astype(PANDAS_DTYPES["date"])
+    return df

@@ -7,6 +7,7 @@ message says how to fix (usually one `pakafg` command).
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -15,14 +16,14 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from pakafg import build, validate
+from pakafg import build, to_pandera, validate
 from pakafg.cli import cli
 from pakafg.read.files import load_file, record_files
 from pakafg.read.yaml import to_plain
 from pakafg.schemas import JSON_SCHEMA_DIR, load_package_spec, schema_header
 from pakafg.versioning.manifest import RELEASES_DIR, read_manifest, released_versions
 
-from conftest import REPO
+from conftest import REPO, published_frame
 
 SPEC = load_package_spec(REPO)
 
@@ -32,12 +33,39 @@ def test_the_records_are_valid():
     assert report.valid, "run `pakafg validate` and fix:\n" + "\n".join(i.format() for i in report.errors[:50])
 
 
-def test_the_release_builds_and_stock_frictionless_accepts_it(tmp_path):
-    result = build(REPO, out=tmp_path / "build")
-    assert all(result.row_counts[t.name] > 0 for t in SPEC.record_tables()), result.row_counts
-    proc = subprocess.run([sys.executable, "-m", "frictionless", "validate", "--json", str(result.path / "datapackage.json")],
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    """The committed records built once, for every check of what a consumer receives."""
+    return build(REPO, out=tmp_path_factory.mktemp("build"))
+
+
+def test_the_release_builds_and_stock_frictionless_accepts_it(release):
+    assert all(release.row_counts[t.name] > 0 for t in SPEC.record_tables()), release.row_counts
+    proc = subprocess.run([sys.executable, "-m", "frictionless", "validate", "--json", str(release.path / "datapackage.json")],
                           capture_output=True, text=True)
     assert json.loads(proc.stdout)["valid"] is True, proc.stdout[-3000:]
+
+
+@pytest.mark.parametrize("table", list(SPEC.tables))
+def test_every_published_table_passes_its_full_pandera_model(release, table):
+    to_pandera(SPEC.tables[table]).validate(published_frame(SPEC, release.path, table), lazy=True)
+
+
+def test_every_citation_points_at_its_quote(release):
+    """What a consumer does with plain Python: read the archived text, slice it at start:end, compare."""
+    tables = {name: _rows(release.path, name) for name in ("sources", "citations", "claims")}
+    files = {row["source_id"]: row["file"] for row in tables["sources"]}
+    assert tables["citations"]
+    for row in tables["citations"]:
+        with open(REPO / files[row["source_id"]], encoding="utf-8", newline="") as fh:
+            assert fh.read()[int(row["start"]):int(row["end"])] == row["quote"], row
+    cited = {(r["record_table"], r["record_id"]): r["quote"] for r in tables["citations"]}
+    assert all(cited[("claims", c["claim_id"])] == c["quote"] for c in tables["claims"])
+
+
+def _rows(release, table: str) -> list[dict]:
+    with open(release / "csv" / f"{table}.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 def test_every_generated_file_is_up_to_date():

@@ -25,7 +25,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from pakafg import validate
 from pakafg.cli import cli
 from pakafg.read.files import MAX_FILE_BYTES
 

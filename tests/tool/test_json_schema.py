@@ -15,7 +15,7 @@ from pakafg.read.files import load_file
 from pakafg.read.yaml import to_plain
 from pakafg.read.files import record_files
 from pakafg.schemas import JSON_SCHEMA_DIR, load_package_spec, schema_header
-from pakafg.targets import json_schema_files, to_json_schema
+from pakafg.targets import to_json_schema
 
 from conftest import FIXTURES, REPO, make_package
 

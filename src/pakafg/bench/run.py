@@ -57,31 +57,37 @@ def _descendants(pid: int) -> list[int]:
     return children + [d for c in children for d in _descendants(c)]
 
 
-def run(argv: list[str], cwd: Path | None = None, env: dict | None = None, expect: tuple[int, ...] = (0,)) -> dict:
-    """Run one command; its wall time, CPU time (with its children), peak PSS (MiB) and output."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
-    peak = 0
-    out_chunks: list[bytes] = []
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        peak = max(peak, sum(_pss_kib(p) for p in [proc.pid, *_descendants(proc.pid)]))
-        time.sleep(0.02)
-    wall = time.perf_counter() - start
-    out, err = proc.communicate()
-    code = os.waitstatus_to_exitcode(status)
-    if code not in expect:
-        raise RuntimeError(f"{' '.join(map(str, argv))} exited {code}:\n{err.decode(errors='replace')[-3000:]}")
+def run(argv: list[str], cwd: Path | None = None, env: dict | None = None, expect: tuple[int, ...] = (0,),
+        tail: int | None = 2000) -> dict:
+    """Run one command; its wall time, CPU time (with its children), peak PSS (MiB) and the `tail` of its output.
+
+    Output goes to temporary files, not pipes: a command printing more than a pipe holds never blocks.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, env={**os.environ, **(env or {})})
+        peak = 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            peak = max(peak, sum(_pss_kib(p) for p in [proc.pid, *_descendants(proc.pid)]))
+            time.sleep(0.02)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if proc.returncode not in expect:
+        raise RuntimeError(f"{' '.join(map(str, argv))} exited {proc.returncode}:\n{stderr[-3000:]}")
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "pss_mib": peak / 1024, "rss_mib": usage.ru_maxrss / 1024,
-            "stdout": out.decode(errors="replace")[-2000:], "stderr": err.decode(errors="replace")[-2000:], "exit": code}
+            "stdout": stdout[-tail:] if tail else stdout, "stderr": stderr[-2000:], "exit": proc.returncode}
 
 
-def pakafg(*args: str, code: Path | None = None, env: dict | None = None, expect=(0,)) -> dict:
+def pakafg(*args: str, code: Path | None = None, env: dict | None = None, expect=(0,), tail: int | None = 2000) -> dict:
     """`python -m pakafg ARGS`, with the code at `code` (a src/ folder) instead of the installed one if given."""
     extra = {"PYTHONPATH": str(code)} if code else {}
-    return run([sys.executable, "-m", "pakafg", *args], env={**extra, **(env or {})}, expect=expect)
+    return run([sys.executable, "-m", "pakafg", *args], env={**extra, **(env or {})}, expect=expect, tail=tail)
 
 
 def python(script: str, *args: str) -> dict:
@@ -249,9 +255,8 @@ def flood(workdir: Path, log) -> dict:
     shutil.copytree(REPO / "schemas", pkg / "schemas")
     shutil.copy(REPO / "datapackage.yaml", pkg / "datapackage.yaml")
     (pkg / "tables" / "claims" / "fp.yaml").write_bytes(b"- {}\n" * 200_000)
-    result = pakafg("validate", "--root", str(pkg), "--format", "json", env={"PAKAFG_FAST": "0"}, expect=(1,))
-    issues = json.loads(subprocess.run([sys.executable, "-m", "pakafg", "validate", "--root", str(pkg), "--format", "json"],
-                                       capture_output=True, text=True, env={**os.environ, "PAKAFG_FAST": "0"}).stdout)
+    result = pakafg("validate", "--root", str(pkg), "--format", "json", env={"PAKAFG_FAST": "0"}, expect=(1,), tail=None)
+    issues = json.loads(result.pop("stdout"))  # the whole output, to count what was printed
     result["issues"] = len(issues)
     result["records"] = 200_000
     log(f"  flood: {result['wall']:.2f} s, {result['pss_mib']:.0f} MiB, {len(issues)} issues printed")

@@ -394,7 +394,6 @@ def _by_year(segments) -> bool:
 
 def _draw_aggregate(fig, axes, items, types, y, segments) -> None:
     """Counts per type and bin (month, or year over long spans) of the start; year-precise events per year, hatched."""
-    import matplotlib
     import matplotlib.dates as mdates
     import numpy as np
     from matplotlib.colors import LogNorm

@@ -15,11 +15,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..issues import Collector, Issue
 from ..schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec
 from .files import read_text
 from .yaml import Node, parse_text
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class Cells:
