@@ -28,10 +28,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .issues import PakafgError
-from .schemas import PackageSpec, TableSpec
+from .schemas import LIVE, PackageSpec, TableSpec
 from .targets import to_pyarrow
 
-LIVE = "active"
 MEASURES = "measures"  # the vocabulary of measures, when the package has it (measure_id, unit, counts_deaths, …)
 
 # qualifier -> how figure_text reads the number ("over 800,000"); a qualifier missing here reads "<qualifier> <n>"
@@ -50,7 +49,7 @@ def _array(column) -> pa.Array:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
-def _live(table: pa.Table, columns: list[str] | None = None, where=None) -> pa.Table:
+def live_rows(table: pa.Table, columns: list[str] | None = None, where=None) -> pa.Table:
     """The rows of live records (all rows of a table without `status`) that meet `where` (a mask), with only `columns`
     (those the table has): long text columns the caller does not read are never copied."""
     keep = table if columns is None else table.select([c for c in columns if c in table.column_names])
@@ -134,7 +133,7 @@ def numeric_claims(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
     as_many_as an inclusive upper bound; range both bounds.
     """
     claims = tables["claims"]
-    claims = _live(claims, ["claim_id", "source_id", "claimant_actor_id", "event_id", "measure", "unit", "qualifier", "value",
+    claims = live_rows(claims, ["claim_id", "source_id", "claimant_actor_id", "event_id", "measure", "unit", "qualifier", "value",
                             "value_low", "value_high", "period_start", "period_end", "period_precision", "period_phrase"],
                    where=pc.is_valid(claims["qualifier"]))
     qualifier = _array(claims["qualifier"])
@@ -174,7 +173,7 @@ def relation_labels(spec: PackageSpec, table: str = "claim_relations") -> dict[s
 def claim_relations(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
     """Every link between two live claims twice: as written (forward) and from the other claim's side (inverse)."""
     links = tables["claim_links"]
-    live = _array(_live(tables["claims"], ["claim_id"])["claim_id"])
+    live = _array(live_rows(tables["claims"], ["claim_id"])["claim_id"])
     links = links.filter(pc.and_(pc.is_in(links["claim_id"], value_set=live), pc.is_in(links["other_claim_id"], value_set=live)))
     labels = relation_labels(spec)
 
@@ -200,7 +199,7 @@ def claim_attribution(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Tabl
     In this order: the claimant is the source's publisher_actor_id; the actor is
     anonymous; its actor_type is person; anything else is a named institution.
     """
-    claims = _live(tables["claims"], ["claim_id", "source_id", "claimant_actor_id", "speech_act", "attribution"])
+    claims = live_rows(tables["claims"], ["claim_id", "source_id", "claimant_actor_id", "speech_act", "attribution"])
     actors, sources = tables["actors"], tables["sources"]
     claimant = claims["claimant_actor_id"]
     actor_type = _lookup(claimant, actors, "actor_id", "actor_type")
@@ -234,7 +233,7 @@ def _period_end(start: pa.Array, precision: pa.Array) -> pa.Array:
 
 def event_timeline(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
     """Each live event with honest sort bounds, end status, time order, place name, participants and source counts."""
-    events = _live(tables["events"], ["event_id", "event_type", "event_subtype", "title", "date_start", "date_end",
+    events = live_rows(tables["events"], ["event_id", "event_type", "event_subtype", "title", "date_start", "date_end",
                                       "date_precision", "date_phrase", "ongoing", "place_id", "parent_event_id"])
     event_ids = _array(events["event_id"])
     n = events.num_rows
@@ -256,7 +255,7 @@ def event_timeline(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
     taking_part = _group(items, ["event_id"], [("item", "list"), ("actor_id", "count_distinct")])
 
     claims = tables["claims"]
-    claims = _live(claims, ["claim_id", "event_id", "source_id"], where=pc.is_valid(claims["event_id"]))
+    claims = live_rows(claims, ["claim_id", "event_id", "source_id"], where=pc.is_valid(claims["event_id"]))
     citations = tables["citations"]
     citations = citations.select(["record_id", "source_id"]).filter(pc.fill_null(pc.equal(citations["record_table"], "events"), False))
     cited = pa.concat_tables([
@@ -295,7 +294,7 @@ def death_measures(spec: PackageSpec, tables: dict[str, pa.Table], measure: pa.A
     vocabulary = tables.get(MEASURES)
     if vocabulary is not None and "counts_deaths" in vocabulary.column_names:
         key = _key(spec, MEASURES)
-        deaths = _live(vocabulary, [key], where=pc.fill_null(vocabulary["counts_deaths"], False))[key]
+        deaths = live_rows(vocabulary, [key], where=pc.fill_null(vocabulary["counts_deaths"], False))[key]
         return pc.is_in(measure, value_set=_array(deaths))
     return pc.fill_null(pc.match_substring_regex(measure, DEATH_WORDS), False)
 
@@ -311,7 +310,7 @@ def event_fatalities(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table
     figures = tables.get("numeric_claims")
     if figures is None:
         figures = numeric_claims(spec, tables)
-    live_events = _array(_live(tables["events"], ["event_id"])["event_id"])
+    live_events = _array(live_rows(tables["events"], ["event_id"])["event_id"])
     figures = figures.filter(pc.and_(pc.is_in(figures["event_id"], value_set=live_events),
                                      death_measures(spec, tables, _array(figures["measure"]))))
     low, high = _array(figures["figure_low"]), _array(figures["figure_high"])

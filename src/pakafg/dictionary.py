@@ -2,15 +2,13 @@
 
 Every table, field, type, constraint, cross-field rule and enum value with its
 meaning, rendered from the same Table Schemas the build uses, so it cannot
-drift: `pakafg dictionary --check` (and a test) fail when the committed copy is
-stale; `pakafg dictionary` rewrites it.
+drift: `pakafg generate --check` (and a test) fail when the committed copy is
+stale; `pakafg generate` rewrites it.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .schemas import PackageSpec, TableSpec, load_package_spec
+from .schemas import GENERATE_COMMAND, PackageSpec, TableSpec
 from .targets import SQLITE_TYPES, to_pyarrow
 
 DICTIONARY_FILE = "docs/data-dictionary.md"
@@ -120,7 +118,7 @@ def render(package: PackageSpec) -> str:
     out = [
         "# Data dictionary",
         "",
-        "<!-- Generated from schemas/ by `pakafg dictionary`; do not edit by hand. -->",
+        f"<!-- Generated from schemas/ by `{GENERATE_COMMAND}`; do not edit by hand. -->",
         "",
         f"**{_cell(meta.get('title', package.name))}** (`{package.name}`). {_cell(meta.get('description', ''))}",
         "",
@@ -157,7 +155,4 @@ def table_markdown(package: PackageSpec, spec: TableSpec, level: int = 2) -> lis
     lines = _table(package, spec)
     return ["#" * level + lines[0].lstrip("#"), *lines[1:]]
 
-
-def generate(root: str | Path = ".") -> str:
-    return render(load_package_spec(root))
 

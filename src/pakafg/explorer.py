@@ -21,7 +21,7 @@ from pathlib import Path
 from .export import sqlite as sqlite_export
 from .export import sqlite_extras
 from .issues import PakafgError
-from .schemas import PackageSpec, TableSpec
+from .schemas import DISAGREEMENTS, PackageSpec, TableSpec
 
 HOST = "127.0.0.1"  # never another interface: the explorer is for the person at this machine
 DEFAULT_PORT = 8001
@@ -48,7 +48,6 @@ MAX_FACETS = 5
 # Default order of a table: the newest first, so rows without a date come last (SQLite sorts NULL lowest)
 SORT_DESC = {"events": "date_start", "sources": "published"}
 
-DISAGREEMENT_RELATIONS = ("contradicts", "differs", "frames_differently", "denies")  # what a reader comparing sources looks for
 
 
 class DatasetteMissing(PakafgError):
@@ -140,8 +139,7 @@ def outlet_sql(alias: str) -> str:
 
 def canned_queries(spec: PackageSpec) -> dict[str, dict]:
     """The saved queries: every disagreement side by side, the event timeline, every denial with what it denies."""
-    known = spec.tables["claim_links"].constraints("relation").get("enum", DISAGREEMENT_RELATIONS)
-    relations = ", ".join(f"'{r}'" for r in DISAGREEMENT_RELATIONS if r in known or r == "differs")
+    relations = ", ".join(f"'{r}'" for r in DISAGREEMENTS)
     unit = "unit" if "unit" in spec.tables["claims"].field_names else "measures"  # the unit lives in the measures table
     side = []
     for x in ("a", "b"):

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .issues import PakafgError
-from .schemas import PackageSpec, load_package_spec
+from .schemas import GENERATE_COMMAND, PackageSpec, load_package_spec
 
 COG_FILES = ("README.md", "CONTRIBUTING.md", "docs/architecture.md", "docs/validation.md")
-COMMAND = "pakafg generate"
+COMMAND = GENERATE_COMMAND
 
 
 @dataclass

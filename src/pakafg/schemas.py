@@ -25,8 +25,19 @@ SCHEMA_DIR = "schemas"
 COMMON_FILE = "_common.yaml"
 LIST_KEYS_TABLE_FIELD = "record_table"  # polymorphic parent reference (citations)
 LIST_KEYS_ID_FIELD = "record_id"
-LIVE = "active"
-JSON_SCHEMA_DIR = "docs/json-schema"  # generated JSON Schemas of record files, for editors  # the `status` of a record that is not a tombstone
+LIVE = "active"  # the `status` of a record that is not a tombstone
+JSON_SCHEMA_DIR = "docs/json-schema"  # generated JSON Schemas of record files, for editors
+# claim_links relations that tie a disagreement between sources (coverage page, explorer query, charts)
+DISAGREEMENTS = ("contradicts", "differs", "frames_differently", "denies")
+GENERATE_COMMAND = "pakafg generate"
+# Repository files a build reads besides datapackage.yaml, schemas/ and the record folders: the codebook's
+# sources, the release notes and the frozen releases (export/codebook.py, versioning/, speed/unchanged.py)
+CHANGELOG_FILE = "CHANGELOG.md"
+CITATION_FILE = "CITATION.cff"
+LICENSE_FILE = "LICENSE-DATA.md"
+RULES_DOC = "docs/coding-rules.md"
+RELEASES_DIR = "releases"
+BUILD_INPUTS = (CHANGELOG_FILE, CITATION_FILE, LICENSE_FILE, RULES_DOC, RELEASES_DIR)  # the one command that rewrites every generated file (generated.py)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from .issues import PakafgError
-from .schemas import JSON_SCHEMA_DIR, PackageSpec, TableSpec, public_descriptor
+from .schemas import GENERATE_COMMAND, JSON_SCHEMA_DIR, PackageSpec, TableSpec, public_descriptor
 
 
 def check_schemas(spec: PackageSpec) -> None:
@@ -209,7 +209,7 @@ def to_json_schema(package: PackageSpec, table: str) -> dict:
         "required": required,
         "additionalProperties": False,
     }
-    head = {"$schema": "http://json-schema.org/draft-07/schema#", "$comment": f"Generated from {spec.schema_path} by `pakafg schemas`; do not edit."}
+    head = {"$schema": "http://json-schema.org/draft-07/schema#", "$comment": f"Generated from {spec.schema_path} by `{GENERATE_COMMAND}`; do not edit."}
     if spec.group_by:
         return {**head, "title": f"{record['title']} read from one source", "type": "array", "items": record}
     return {**head, **record}

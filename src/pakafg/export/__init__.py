@@ -17,12 +17,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ..schemas import PackageSpec
+from ..schemas import CHANGELOG_FILE, PackageSpec
 from . import charts, codebook, csv, datapackage, parquet, sqlite
 
 TABLE_EXPORTERS = (csv, parquet)
 PACKAGE_EXPORTERS = (sqlite,)
-CHANGELOG_FILE = "CHANGELOG.md"
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,10 @@ TOP_CLAIMANTS claimants with most claims, the rest summed in one row.
 
 Same data, same bytes: SVG ids come from a fixed `svg.hashsalt`, and neither
 file records a date or the matplotlib version (the bytes still depend on the
-matplotlib and FreeType versions installed). Each file carries a digest of the
-data it was drawn from and of this module.
+matplotlib and FreeType versions installed). Each file carries the digest of
+the data it was drawn from, nothing about the code, so an edit here that draws
+the same picture leaves a release's bytes alone; the chart cache's key adds this
+module's source and the matplotlib version (`drawing_key`).
 """
 
 from __future__ import annotations
@@ -139,13 +141,15 @@ def claimant_data(spec: PackageSpec, tables: dict[str, pa.Table], top: int = TOP
 
 
 def _digest(kind: str, data: dict) -> str:
+    """The digest of what a chart shows (written into its files)."""
+    return hashlib.sha256(json.dumps([kind, data], sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def drawing_key(digest: str) -> str:
+    """What decides a chart's bytes: its data digest, this drawing code and the matplotlib version (the cache's key)."""
     from importlib.metadata import version
 
-    h = hashlib.sha256()
-    h.update(json.dumps([kind, data], sort_keys=True, separators=(",", ":")).encode())
-    h.update(Path(__file__).read_bytes())  # a change to the drawing code redraws
-    h.update(version("matplotlib").encode())
-    return h.hexdigest()
+    return hashlib.sha256(f"{digest}\0{version('matplotlib')}\0".encode() + Path(__file__).read_bytes()).hexdigest()
 
 
 # --- drawing -------------------------------------------------------------------
@@ -484,7 +488,7 @@ def draw_claimants(data: dict, out: Path, digest: str) -> list[Path]:
 def write(spec: PackageSpec, tables: dict[str, pa.Table], out_dir: Path, drawn=None) -> list[Path]:
     """Draw both charts into `out_dir/charts/` (SVG and PNG each); return the paths written.
 
-    `drawn(digest, paths, draw)` may supply the files of a chart already drawn from the same data digest
+    `drawn(key, paths, draw)` may supply the files of a chart already drawn for the same `drawing_key`
     (the speed layer's chart cache); by default each chart is drawn.
     """
     folder = out_dir / FOLDER
@@ -497,5 +501,5 @@ def write(spec: PackageSpec, tables: dict[str, pa.Table], out_dir: Path, drawn=N
         if drawn is None:
             written += draw(data, folder, digest)
         else:
-            written += drawn(digest, paths, lambda: draw(data, folder, digest))
+            written += drawn(drawing_key(digest), paths, lambda: draw(data, folder, digest))
     return written

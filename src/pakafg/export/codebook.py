@@ -23,22 +23,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..dictionary import table_markdown, types_markdown
-from ..schemas import PackageSpec
+from ..schemas import CHANGELOG_FILE, CITATION_FILE, LICENSE_FILE, RULES_DOC, PackageSpec
+from .charts import FOLDER as CHARTS_DIR
 
 README_FILE = "README.md"
-LICENSE_FILE = "LICENSE-DATA.md"
-CITATION_FILE = "CITATION.cff"
-RULES_DOC = "docs/coding-rules.md"  # shipped as CODING_RULES_FILE; the README lists its rules
-CODING_RULES_FILE = "CODING-RULES.md"
-CHARTS_DIR = "charts"
+CODING_RULES_FILE = "CODING-RULES.md"  # RULES_DOC as shipped; the README lists its rules
 FORMATS = {README_FILE: ("md", "text/markdown"), LICENSE_FILE: ("md", "text/markdown"), CODING_RULES_FILE: ("md", "text/markdown"),
            CITATION_FILE: ("cff", "application/yaml")}
-
-
-def inputs(root: Path) -> list[Path]:
-    """The repository files the codebook reads besides `datapackage.yaml` and `schemas/` (the "nothing changed"
-    fingerprint of `speed/unchanged.py` lists the same files)."""
-    return [Path(root) / name for name in (LICENSE_FILE, CITATION_FILE, RULES_DOC)]
 
 
 def _read(path: Path) -> str | None:
@@ -143,7 +134,7 @@ def render_readme(spec: PackageSpec, tables: dict[str, pa.Table], version: str, 
     if LICENSE_FILE in has or (spec.root / LICENSE_FILE).is_file():
         out.append(f"| `{LICENSE_FILE}` | the terms of use of the data, the quotes and the archived texts |")
     out.append(f"| `{CITATION_FILE}` | how to cite this version (Citation File Format) |")
-    if "CHANGELOG.md" in has:
+    if CHANGELOG_FILE in has:
         out.append("| `CHANGELOG.md` | what changed since the previous release, by record ID |")
     if charts:
         out.append(f"| `{CHARTS_DIR}/` | charts drawn from the tables (SVG and PNG) |")

@@ -34,6 +34,7 @@ import os
 from ..schemas import PackageSpec, public_descriptor
 
 
+SCHEMAS_ACCEPTED = "schemas-accepted"  # the digest of the schemas frictionless last accepted
 _ACCEPTED: set[str] = set()  # digests of the schemas frictionless accepted in this process
 
 
@@ -75,26 +76,18 @@ def check_schemas(spec: PackageSpec) -> None:
         return check(spec)
     from importlib.metadata import version
 
-    from .cache import cache_folder
+    from .cache import keep, kept
 
     described = json.dumps([public_descriptor(t.descriptor) for t in spec.tables.values()], sort_keys=True)
     digest = hashlib.sha256(f"{version('frictionless')}\0{described}".encode()).hexdigest()
     if digest in _ACCEPTED:  # this process checked these very schemas already
         return None
-    proof = spec.root / ".pakafg-cache" / "schemas-accepted"
-    try:
-        if proof.read_text(encoding="ascii") == digest:
-            _ACCEPTED.add(digest)
-            return None
-    except (OSError, UnicodeDecodeError):
-        pass
+    if kept(spec.root, SCHEMAS_ACCEPTED) == digest:
+        _ACCEPTED.add(digest)
+        return None
     check(spec)
     _ACCEPTED.add(digest)
-    try:
-        cache_folder(spec.root)
-        proof.write_text(digest, encoding="ascii")
-    except OSError:
-        pass
+    keep(spec.root, SCHEMAS_ACCEPTED, digest)
     return None
 
 

@@ -63,6 +63,25 @@ def cache_folder(root: Path) -> Path:
     return folder
 
 
+def keep(root: Path, name: str, text: str) -> None:
+    """Write `<root>/.pakafg-cache/<name>` atomically (a temporary file, then a rename); failing only costs speed."""
+    try:
+        folder = cache_folder(root)
+        tmp = folder / f".{name}.{os.getpid()}"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, folder / name)
+    except OSError:
+        pass
+
+
+def kept(root: Path, name: str) -> str | None:
+    """What `keep` wrote, or None."""
+    try:
+        return (Path(root) / CACHE_DIR / name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 class SafeUnpickler(pickle.Unpickler):
     """Accepts plain builtins only: a planted cache file cannot name a class to run."""
 

@@ -1,11 +1,10 @@
 """The chart cache: a chart already drawn from the same data is copied, not drawn again.
 
-Each chart carries a digest of the data it was drawn from, of the drawing code
-and of the matplotlib version (`export.charts._digest`), and drawing is
-deterministic (same data, same bytes), so the files drawn for a digest are the
-files any later build would draw for it. They are kept in
-`.pakafg-cache/charts/<chart>-<digest>/`; only the latest digest of each
-chart is kept. Drawing costs about 2 s at 100,000 records (1 s of it importing
+A chart's key (`export.charts.drawing_key`) covers the data it shows, the
+drawing code and the matplotlib version, and drawing is deterministic (same
+data, same bytes), so the files drawn for a key are the files any later build
+would draw for it. They are kept in `.pakafg-cache/charts/<chart>-<key>/`;
+only the latest key of each chart is kept. Drawing costs about 2 s at 100,000 records (1 s of it importing
 matplotlib); a copy costs milliseconds.
 """
 
@@ -15,7 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .cache import cache_folder
+from .cache import CACHE_DIR, cache_folder
 
 CHARTS = "charts"
 
@@ -24,9 +23,9 @@ class ChartCache:
     def __init__(self, root: Path):
         self.root = Path(root)
 
-    def drawn(self, digest: str, paths: list[Path], draw) -> list[Path]:
-        """`paths` (one chart's files) copied from the cache for `digest`, or drawn by `draw()` and kept."""
-        kept = self.root / ".pakafg-cache" / CHARTS / f"{paths[0].stem}-{digest}"
+    def drawn(self, key: str, paths: list[Path], draw) -> list[Path]:
+        """`paths` (one chart's files) copied from the cache for `key`, or drawn by `draw()` and kept."""
+        kept = self.root / CACHE_DIR / CHARTS / f"{paths[0].stem}-{key}"
         try:
             for path in paths:
                 shutil.copyfile(kept / path.name, path)
@@ -38,7 +37,7 @@ class ChartCache:
         return written
 
     def _keep(self, kept: Path, written: list[Path]) -> None:
-        """Store a chart's files under its digest (a new folder renamed into place); forget its older digests."""
+        """Store a chart's files under its key (a new folder renamed into place); forget its older keys."""
         try:
             folder = cache_folder(self.root) / CHARTS
             folder.mkdir(exist_ok=True)

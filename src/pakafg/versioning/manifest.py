@@ -17,9 +17,9 @@ from pathlib import Path
 from ..export.datapackage import FILE_NAME as DESCRIPTOR_FILE
 from ..export.datapackage import sha256_file
 from ..issues import PakafgError
+from ..schemas import RELEASES_DIR
 from .versions import parse_version
 
-RELEASES_DIR = "releases"
 
 
 def manifest_path(root: Path, version: str) -> Path:

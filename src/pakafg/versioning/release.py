@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..issues import PakafgError
-from ..schemas import PACKAGE_FILE, load_package_spec
+from ..schemas import (CHANGELOG_FILE, CITATION_FILE, LICENSE_FILE, PACKAGE_FILE, RELEASES_DIR, RULES_DOC, SCHEMA_DIR,
+                       load_package_spec)
 from . import git
-from .changelog import CHANGELOG_FILE, CITATION_FILE, changelog_entry, prepend_changelog, update_citation
+from .changelog import changelog_entry, prepend_changelog, update_citation
 from .diff import WORKING_TREE, Diff, diff, load_snapshot
-from .manifest import RELEASES_DIR, latest_release, manifest_path, write_manifest
+from .manifest import latest_release, manifest_path, write_manifest
 from .render import render_text
 from .versions import BUMPS, bump_ok, next_version
 
-INPUT_PATHS = (PACKAGE_FILE, "schemas", "tables", "sources")
+INPUT_PATHS = (PACKAGE_FILE, SCHEMA_DIR, "tables", "sources", LICENSE_FILE, RULES_DOC)  # what a release ships must be committed
 
 
 @dataclass
