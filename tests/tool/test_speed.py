@@ -294,3 +294,15 @@ def test_the_child_dies_with_a_killed_build():
         time.sleep(0.05)
     else:
         pytest.fail("the child outlived its killed parent")
+
+
+def test_bytecode_is_not_an_input(tmp_path):
+    """Any command may write __pycache__/*.pyc into the code's folders; that must not make a build run in full."""
+    from pakafg.speed.unchanged import _walk
+
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "fmt.cpython-311.pyc").write_bytes(b"\0")
+    (tmp_path / "fmt.py").write_text("")
+    found = []
+    _walk(str(tmp_path), found)
+    assert [p for p, _ in found] == [str(tmp_path / "fmt.py")]
