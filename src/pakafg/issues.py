@@ -214,12 +214,12 @@ class Report:
                 shown[issue.path] = n + 1
                 out.append(issue)
         for path, (errors, warnings) in hidden.items():
-            if errors + warnings:
-                out.append(Issue(code="more-issues", path=path, severity="error" if errors else "warning", count=errors + warnings,
-                                 message=f"{errors + warnings} more issue(s) in this file are not listed "
-                                         f"({errors} error(s), {warnings} warning(s))",
-                                 hint=f"at most {per_file} are listed per file, the first of each kind among them; "
-                                      "fix those and run again"))
+            for severity, n in (("error", errors), ("warning", warnings)):  # one line per severity: totals stay exact
+                if n:
+                    out.append(Issue(code="more-issues", path=path, severity=severity, count=n,
+                                     message=f"{n} more {severity}(s) in this file are not listed",
+                                     hint=f"at most {per_file} are listed per file, the first of each kind among them; "
+                                          "fix those and run again"))
         out.sort(key=lambda i: (i.path or "", i.code == "more-issues", *i.sort_key()[1:]))  # each file's count last
         return cls(out)
 

@@ -10,7 +10,7 @@ import sys
 from click.testing import CliRunner
 
 from pakafg.cli import cli
-from pakafg.issues import Collector, Issue, Report, printable
+from pakafg.issues import Collector, InvalidPackage, Issue, Report, printable
 from pakafg.read.records import TableReader, read_file
 from pakafg.schemas import load_package_spec
 
@@ -83,3 +83,17 @@ def test_real_entry_point_on_a_latin1_terminal(package):
             assert any(i["code"] == "enum" and "حالت" in i["message"] for i in issues)
         else:
             assert r"tables/actors/d\xe9j\xe0.yaml: is not read" in err and r"'\u062d\u0627\u0644\u062a' is not an allowed value" in err
+
+
+def test_hidden_errors_and_warnings_are_counted_apart():
+    """A flood of both kinds: the total line says how many errors and how many warnings, not all as errors."""
+    from pakafg.cli import _totals
+
+    issues = [Issue(code="required", message="is required", path="f.yaml", line=n, field="claim_id") for n in range(1, 131)]
+    issues += [Issue(code="formula-like-text", message="starts with =", path="f.yaml", line=n, field="summary", severity="warning")
+               for n in range(131, 171)]
+    report = Report.of(issues)
+    more = {i.severity: i.count for i in report.issues if i.code == "more-issues"}
+    assert len(report.issues) == 100 + len(more) and sum(more.values()) == 170 - 100
+    assert _totals(report.issues) == (130, 40)
+    assert InvalidPackage(report.issues).args[0] == "130 error(s) in the records"
