@@ -31,7 +31,7 @@ def _place_quotes(validation: Validation) -> dict[str, pa.Table]:
     tables = {name: typed.data for name, typed in validation.tables.items()}
     citations = validation.tables[CITATIONS]
     spans = validation.located.spans
-    starts, ends, quotes = citations.column("start"), citations.column("end"), citations.column("quote")
+    starts, ends, quotes = (list(citations.column(c)) for c in ("start", "end", "quote"))  # copies: the typed table is left as checked
     own: dict[tuple[str, str], str] = {}  # (table, record id) -> the exact quote of a record that quotes its source itself
     for row, (table, rid) in enumerate(zip(citations.column(LIST_KEYS_TABLE_FIELD), citations.column(LIST_KEYS_ID_FIELD))):
         if row in spans:

@@ -150,7 +150,7 @@ def numeric_claims(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
     text = pc.if_else(is_range, between, single)
     unit = _column(claims, "unit", pa.string())
     if MEASURES in tables and "unit" in tables[MEASURES].column_names:  # the measure's unit (claims.unit removed)
-        unit = pc.coalesce(unit, _lookup(claims["measure"], tables[MEASURES], _key(spec, MEASURES), "unit"))
+        unit = pc.coalesce(unit, _lookup(claims["measure"], tables[MEASURES], spec.tables[MEASURES].id_field, "unit"))
     return pa.table({
         "claim_id": claims["claim_id"], "source_id": claims["source_id"], "claimant_actor_id": claims["claimant_actor_id"],
         "event_id": claims["event_id"], "measure": claims["measure"], "unit": unit, "qualifier": qualifier,
@@ -189,8 +189,6 @@ def claim_relations(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
                "direction": _constant("inverse", n), "label": _texts(links["relation"], lambda r: label(r, 1))}
     return pa.concat_tables([pa.table(forward), pa.table(inverse)])
 
-
-CLAIMANT_KINDS = ("outlet_own_voice", "unnamed_official_or_group", "named_person", "named_institution")
 
 
 def claim_attribution(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
@@ -283,17 +281,11 @@ def event_timeline(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table:
     })
 
 
-def _key(spec: PackageSpec, table: str) -> str:
-    """The single-field primary key of a record table (`measure_id` for measures when the spec does not say)."""
-    found = spec.tables.get(table)
-    return found.primary_key[0] if found is not None and len(found.primary_key) == 1 else f"{table.rstrip('s')}_id"
-
-
 def death_measures(spec: PackageSpec, tables: dict[str, pa.Table], measure: pa.Array) -> pa.Array:
     """Which of `measure` count deaths: measures.counts_deaths where the package has that table, else the slug's words."""
     vocabulary = tables.get(MEASURES)
     if vocabulary is not None and "counts_deaths" in vocabulary.column_names:
-        key = _key(spec, MEASURES)
+        key = spec.tables[MEASURES].id_field
         deaths = live_rows(vocabulary, [key], where=pc.fill_null(vocabulary["counts_deaths"], False))[key]
         return pc.is_in(measure, value_set=_array(deaths))
     return pc.fill_null(pc.match_substring_regex(measure, DEATH_WORDS), False)
@@ -307,9 +299,7 @@ def event_fatalities(spec: PackageSpec, tables: dict[str, pa.Table]) -> pa.Table
     the highest figure is only a lower bound. Sources are not reconciled: every
     figure is listed with its claim.
     """
-    figures = tables.get("numeric_claims")
-    if figures is None:
-        figures = numeric_claims(spec, tables)
+    figures = tables["numeric_claims"]  # derived first (INPUTS)
     live_events = _array(live_rows(tables["events"], ["event_id"])["event_id"])
     figures = figures.filter(pc.and_(pc.is_in(figures["event_id"], value_set=live_events),
                                      death_measures(spec, tables, _array(figures["measure"]))))
@@ -411,8 +401,3 @@ def derived_tables(spec: PackageSpec, tables: dict[str, pa.Table]) -> dict[str, 
         out[table.name] = available[table.name] = _make(spec, table, available)
     return out
 
-
-def with_derived(spec: PackageSpec, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
-    """`tables` with the derived tables computed and put in their places (`datapackage.yaml` resource order)."""
-    made = derived_tables(spec, tables)
-    return {name: made[name] if name in made else tables[name] for name in spec.tables}

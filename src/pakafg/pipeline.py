@@ -46,7 +46,8 @@ class BuildResult:
                    notes=["nothing changed since the last build: its release folder is this build's"])
 
 
-def choose_edition(spec: PackageSpec, tables: dict, staging: Path, release: bool, hashes: dict[str, str]) -> tuple:
+def choose_edition(spec: PackageSpec, tables: dict, staging: Path, release: bool, hashes: dict[str, str],
+                   source_date: str | None) -> tuple:
     """(edition, folder name, manifest) of this build, once its CSV files are in `staging`.
 
     The data is compared with the release of the version in datapackage.yaml:
@@ -61,7 +62,7 @@ def choose_edition(spec: PackageSpec, tables: dict, staging: Path, release: bool
 
     version = spec.version
     manifest = None if release else read_manifest(spec.root, version)
-    created = manifest["created"] if manifest else git.source_date(spec.root)
+    created = manifest["created"] if manifest else source_date
     candidate = Edition(version, created, notes=changelog_section(spec.root, version))
     if release:
         return candidate, version, None
@@ -69,7 +70,7 @@ def choose_edition(spec: PackageSpec, tables: dict, staging: Path, release: bool
     if manifest is not None and content == manifest.get("content_sha256"):
         return candidate, version, manifest
     development = development_version(version, released=manifest is not None, digest=content)
-    return Edition(development, git.source_date(spec.root), development=True), DEV_FOLDER, None
+    return Edition(development, source_date, development=True), DEV_FOLDER, None
 
 
 def build(root: str | Path = ".", out: str | Path | None = None, release: bool = False, fast: bool = True) -> BuildResult:
@@ -81,15 +82,16 @@ def build(root: str | Path = ".", out: str | Path | None = None, release: bool =
     root = Path(root)
     spec = load_package_spec(root)
     out_dir = Path(out) if out else root / BUILD_DIR
+    source_date = git.source_date(root)  # SOURCE_DATE_EPOCH, else the last commit's date: `created` of a new edition
     if not fast or release:
-        return _build(spec, out_dir, release, fast)
+        return _build(spec, out_dir, release, fast, source_date)
     from . import speed
 
-    return speed.skip_unchanged(lambda: _build(spec, out_dir, release, fast), BuildResult.unchanged_since, spec, out_dir,
-                                git.source_date(root))
+    return speed.skip_unchanged(lambda: _build(spec, out_dir, release, fast, source_date), BuildResult.unchanged_since, spec,
+                                out_dir, source_date)
 
 
-def _build(spec: PackageSpec, out_dir: Path, release: bool, fast: bool) -> BuildResult:
+def _build(spec: PackageSpec, out_dir: Path, release: bool, fast: bool, source_date: str | None) -> BuildResult:
     """The stages in order (imported here: a build that finds nothing changed needs none of them)."""
     from . import export
     from .check import validate_spec
@@ -109,10 +111,10 @@ def _build(spec: PackageSpec, out_dir: Path, release: bool, fast: bool) -> Build
                     _database(fast, lambda: export.write_database(spec, tables, staging)) as database:
                 hashes: dict[str, str] = {}
                 export.write_tables(tables, staging)
-                edition, folder, manifest = choose_edition(spec, tables, staging, release, hashes)
+                edition, folder, manifest = choose_edition(spec, tables, staging, release, hashes, source_date)
                 files = export.write_package(spec, tables, staging, edition, hashes, _charts_drawn(spec, fast), database.result)
                 if manifest is not None:
-                    notes += library_differences(manifest, staging)
+                    notes += library_differences(manifest, staging, hashes)
                 target = out_dir / folder
                 changed = publish(staging, target)
     except OSError as exc:

@@ -72,7 +72,8 @@ def to_pyarrow(spec: TableSpec):
 SQLITE_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "date": "TEXT", "boolean": "INTEGER"}
 
 
-def _sql_name(name: str) -> str:
+def sql_name(name: str) -> str:
+    """`name` as an SQLite identifier: double-quoted, inner quotes doubled."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -93,7 +94,7 @@ def to_sqlite_ddl(spec: TableSpec) -> str:
     """
     lines = []
     for f in spec.fields:
-        name, ftype = _sql_name(f["name"]), f.get("type", "string")
+        name, ftype = sql_name(f["name"]), f.get("type", "string")
         c = f.get("constraints", {})
         col = f"{name} {SQLITE_TYPES[ftype]}"
         if c.get("required"):
@@ -115,13 +116,13 @@ def to_sqlite_ddl(spec: TableSpec) -> str:
             col += " CHECK (" + " AND ".join(checks) + ")"
         lines.append(col)
     if spec.primary_key:
-        lines.append(f"PRIMARY KEY ({', '.join(_sql_name(k) for k in spec.primary_key)})")
+        lines.append(f"PRIMARY KEY ({', '.join(sql_name(k) for k in spec.primary_key)})")
     for fk in spec.foreign_keys:
         ref = fk["reference"]
         target = ref.get("resource") or spec.name
-        lines.append(f"FOREIGN KEY ({', '.join(_sql_name(k) for k in fk['fields'])}) "
-                     f"REFERENCES {_sql_name(target)} ({', '.join(_sql_name(k) for k in ref['fields'])})")
-    return f"CREATE TABLE {_sql_name(spec.name)} (\n  " + ",\n  ".join(lines) + "\n)"
+        lines.append(f"FOREIGN KEY ({', '.join(sql_name(k) for k in fk['fields'])}) "
+                     f"REFERENCES {sql_name(target)} ({', '.join(sql_name(k) for k in ref['fields'])})")
+    return f"CREATE TABLE {sql_name(spec.name)} (\n  " + ",\n  ".join(lines) + "\n)"
 
 
 # --- JSON Schema for editors (yaml-language-server) ------------------------------

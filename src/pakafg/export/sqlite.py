@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from ..issues import PakafgError
 from ..schemas import PackageSpec
-from ..targets import to_sqlite_ddl
+from ..targets import sql_name, to_sqlite_ddl
 from . import sqlite_extras
 
 FORMAT = "sqlite"
@@ -70,13 +70,13 @@ def _insert(con: sqlite3.Connection, name: str, table: pa.Table) -> None:
     is null throughout is left out (it is NULL by default), and other nulls go
     in as stand-ins, set back to NULL by one UPDATE before anything reads the table.
     """
-    info = {row[1]: row for row in con.execute(f"PRAGMA table_info({_quoted_name(name)})")}  # cid, name, type, notnull, default, pk
+    info = {row[1]: row for row in con.execute(f"PRAGMA table_info({sql_name(name)})")}  # cid, name, type, notnull, default, pk
     # NOT NULL and key columns keep their None and are never left out, so SQLite refuses a null there as it always did
     nullable = {c for c in table.column_names if c in info and not info[c][3] and not info[c][5] and info[c][4] is None}
     columns = [c for c in table.column_names if c not in nullable or table.column(c).null_count < table.num_rows] or table.column_names
     stand_in = [c for c in columns if c in nullable and table.column(c).null_count]
     width = len(columns)
-    cols = ", ".join(_quoted_name(c) for c in columns)
+    cols = ", ".join(sql_name(c) for c in columns)
     row = "(" + ", ".join("?" for _ in columns) + ")"
     per_statement = max(1, min(ROWS_PER_INSERT, con.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // max(width, 1)))
     step = per_statement * width
@@ -95,12 +95,8 @@ def _insert(con: sqlite3.Connection, name: str, table: pa.Table) -> None:
     except sqlite3.IntegrityError as exc:
         raise PakafgError(f"SQLite export: table {name} breaks its schema: {exc}") from None
     if stand_in:
-        restore = ", ".join(f"{c} = nullif({c}, x'')" for c in map(_quoted_name, stand_in))
+        restore = ", ".join(f"{c} = nullif({c}, x'')" for c in map(sql_name, stand_in))
         con.execute(f'UPDATE "{name}" SET {restore}')
-
-
-def _quoted_name(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _skip_quoted(sql: str, at: int) -> int:
@@ -139,7 +135,7 @@ def _check_constraints(con: sqlite3.Connection, name: str, ddl: str) -> None:
     checks = check_expressions(ddl)
     if not checks:
         return
-    table = '"' + name.replace('"', '""') + '"'
+    table = sql_name(name)
     row = con.execute(f"SELECT rowid FROM {table} WHERE NOT ({' AND '.join(f'({c})' for c in checks)}) LIMIT 1").fetchone()
     if row is None:
         return

@@ -26,6 +26,7 @@ import sqlite3
 from pathlib import Path
 
 from ..schemas import PackageSpec, TableSpec
+from ..targets import sql_name
 
 LABEL_COLUMN = "label"
 LABEL_CANDIDATES = ("name", "title", "publisher", "summary")  # in order of preference; the ID comes last
@@ -35,10 +36,6 @@ FTS_COLUMNS = {  # table -> its free-text fields worth searching (those the sche
 }  # not citations: most of its quotes are the claims' own, and indexing them again doubled the cost (2 s -> 0.8 s at 100k)
 FTS_SUFFIX = "_fts"
 TOKENIZE = "porter unicode61 remove_diacritics 2"
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def label_expression(table: TableSpec) -> tuple[str, str | None]:
@@ -54,7 +51,7 @@ def label_expression(table: TableSpec) -> tuple[str, str | None]:
     if not parts:
         return "", None
     name = LABEL_COLUMN if LABEL_COLUMN not in table.field_names else f"display_{LABEL_COLUMN}"
-    return name, "coalesce(" + ", ".join(_q(p) for p in parts) + ")" if len(parts) > 1 else _q(parts[0])
+    return name, "coalesce(" + ", ".join(sql_name(p) for p in parts) + ")" if len(parts) > 1 else sql_name(parts[0])
 
 
 def label_columns(spec: PackageSpec) -> dict[str, str]:
@@ -87,12 +84,12 @@ def statements(spec: PackageSpec) -> list[str]:
             continue
         column, expression = label_expression(table)
         if expression:
-            sql.append(f"ALTER TABLE {_q(table.name)} ADD COLUMN {_q(column)} TEXT GENERATED ALWAYS AS ({expression}) VIRTUAL")
+            sql.append(f"ALTER TABLE {sql_name(table.name)} ADD COLUMN {sql_name(column)} TEXT GENERATED ALWAYS AS ({expression}) VIRTUAL")
     for table, (fts, columns) in fts_tables(spec).items():
-        cols = ", ".join(_q(c) for c in columns)
+        cols = ", ".join(sql_name(c) for c in columns)
         # content="…" with double quotes: what datasette's detect_fts and sqlite-utils look for
-        sql.append(f"CREATE VIRTUAL TABLE {_q(fts)} USING fts5({cols}, content=\"{table}\", tokenize='{TOKENIZE}')")
-        sql.append(f"INSERT INTO {_q(fts)} ({_q(fts)}) VALUES ('rebuild')")
+        sql.append(f"CREATE VIRTUAL TABLE {sql_name(fts)} USING fts5({cols}, content=\"{table}\", tokenize='{TOKENIZE}')")
+        sql.append(f"INSERT INTO {sql_name(fts)} ({sql_name(fts)}) VALUES ('rebuild')")
     return sql
 
 

@@ -34,12 +34,16 @@ def _split_entries(text: str) -> tuple[str, list[str]]:
     return head, entries
 
 
+def _heading(entry: str) -> str:
+    """`## <version>` of an entry (its first line, without the date)."""
+    return entry.split("\n", 1)[0].split(" — ")[0]
+
+
 def prepend_changelog(root: Path, entry: str) -> Path:
     """Put `entry` first; an entry for the same version (from an interrupted release) is replaced."""
     path = Path(root) / CHANGELOG_FILE
     head, entries = _split_entries(path.read_text(encoding="utf-8") if path.is_file() else _CHANGELOG_HEAD)
-    first_line = entry.split("\n", 1)[0].split(" — ")[0]
-    entries = [e for e in entries if e.split("\n", 1)[0].split(" — ")[0] != first_line]
+    entries = [e for e in entries if _heading(e) != _heading(entry)]
     text = head.rstrip("\n") + "\n\n" + "\n".join(e.rstrip("\n") + "\n" for e in [entry, *entries])
     path.write_text(text, encoding="utf-8", newline="\n")
     return path
@@ -52,7 +56,7 @@ def changelog_section(root: Path, version: str) -> str | None:
         return None
     _, entries = _split_entries(path.read_text(encoding="utf-8"))
     for entry in entries:
-        if entry.split("\n", 1)[0].split(" — ")[0] == f"## {version}":
+        if _heading(entry) == f"## {version}":
             return "# " + entry.rstrip("\n")[3:] + "\n"
     return None
 

@@ -112,7 +112,6 @@ class Diff:
     base_label: str
     base_version: str
     head_label: str
-    head_version: str
     schema: list[Change]
     tables: list[TableDiff]
     head_counts: dict[str, int] = field(default_factory=dict)
@@ -259,7 +258,7 @@ def _sortable(key: tuple) -> tuple:
 
 def diff_snapshots(base: Snapshot, head: Snapshot) -> Diff:
     names = list(head.spec.tables) + [n for n in base.spec.tables if n not in head.spec.tables]
-    return Diff(base.label, base.version, head.label, head.version, schema_changes(base.spec, head.spec),
+    return Diff(base.label, base.version, head.label, schema_changes(base.spec, head.spec),
                 [table_diff(n, base, head) for n in names], head_counts={n: len(r) for n, r in head.rows.items()})
 
 

@@ -69,13 +69,11 @@ def content_sha256(descriptor: dict) -> str:
     return hashlib.sha256(canon.encode("utf-8")).hexdigest()
 
 
-def release_content(release_dir: Path) -> str:
-    return content_sha256(json.loads((release_dir / DESCRIPTOR_FILE).read_text(encoding="utf-8")))
-
-
-def file_hashes(release_dir: Path) -> dict[str, dict]:
-    return {p.relative_to(release_dir).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
-            for p in sorted(release_dir.rglob("*")) if p.is_file()}
+def file_hashes(release_dir: Path, known: dict[str, str] | None = None) -> dict[str, dict]:
+    """Size and sha256 of every file of a release folder; digests in `known` (relative path -> hex) are not computed again."""
+    known = known or {}
+    return {rel: {"bytes": p.stat().st_size, "sha256": known.get(rel) or sha256_file(p)}
+            for p in sorted(release_dir.rglob("*")) if p.is_file() for rel in [p.relative_to(release_dir).as_posix()]}
 
 
 def tool_versions() -> dict[str, str]:
@@ -88,9 +86,11 @@ def tool_versions() -> dict[str, str]:
     return {"pakafg": __version__, "pyarrow": pyarrow.__version__, "sqlite": sqlite3.sqlite_version}
 
 
-def library_differences(manifest: dict, release_dir: Path) -> list[str]:
-    """A note when a rebuilt release holds the released data but some files differ byte-wise (other pyarrow or SQLite)."""
-    files = file_hashes(release_dir)
+def library_differences(manifest: dict, release_dir: Path, hashes: dict[str, str] | None = None) -> list[str]:
+    """A note when a rebuilt release holds the released data but some files differ byte-wise (other pyarrow or SQLite).
+
+    `hashes`: the digests the build already computed (relative path -> hex)."""
+    files = file_hashes(release_dir, hashes)
     differ = sorted(p for p in set(files) | set(manifest["files"])
                     if files.get(p, {}).get("sha256") != manifest["files"].get(p, {}).get("sha256"))
     if not differ:
