@@ -9,7 +9,7 @@ stale; `pakafg generate` rewrites it.
 from __future__ import annotations
 
 from .schemas import GENERATE_COMMAND, PackageSpec, TableSpec
-from .targets import SQLITE_TYPES, to_pyarrow
+from .targets import SQLITE_TYPES, arrow_type
 
 DICTIONARY_FILE = "docs/data-dictionary.md"
 
@@ -140,13 +140,9 @@ def types_markdown(package: PackageSpec) -> list[str]:
     """The table of how each field type is written in CSV, Parquet and SQLite (the types the package uses)."""
     out = ["| type | CSV | Parquet | SQLite |", "|---|---|---|---|"]
     used = sorted({f.get("type", "string") for spec in package.tables.values() for f in spec.fields})
-    arrow = {}
-    for spec in package.tables.values():
-        for f, af in zip(spec.fields, to_pyarrow(spec)):
-            arrow.setdefault(f.get("type", "string"), str(af.type))
     csv_text = {"date": "`YYYY-MM-DD`", "boolean": "`true` / `false`", "number": "decimal text", "integer": "digits"}
     for t in used:
-        out.append(f"| {t} | {csv_text.get(t, 'text')} | {arrow[t]} | {SQLITE_TYPES[t]}{' (ISO date)' if t == 'date' else ''} |")
+        out.append(f"| {t} | {csv_text.get(t, 'text')} | {arrow_type(t)} | {SQLITE_TYPES[t]}{' (ISO date)' if t == 'date' else ''} |")
     return out
 
 

@@ -241,14 +241,6 @@ def format_text(package: PackageSpec, table: TableSpec, text: str, path: str) ->
     return out, []
 
 
-def _table_of(package: PackageSpec, rel: str) -> TableSpec | None:
-    folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
-    for table in package.record_tables():
-        if table.directory == folder:
-            return table
-    return None
-
-
 def select_files(package: PackageSpec, paths: list[str | Path] | None = None) -> list[tuple[TableSpec, Path, str]]:
     """(table, file, repo-relative path) of the record files to format: all of them, or those under `paths`."""
     everything = [(table, file, rel) for table in package.record_tables() for file, rel in record_files(package.root, table.directory)]
@@ -268,7 +260,7 @@ def select_files(package: PackageSpec, paths: list[str | Path] | None = None) ->
             continue
         if not target.exists():
             raise PakafgError(f"{p}: no such file")
-        table = _table_of(package, rel)
+        table = package.table_of_folder(rel.rpartition("/")[0])
         if table is None or not rel.endswith((".yaml", ".yml")):
             folders = ", ".join(t.directory for t in package.record_tables())
             raise PakafgError(f"{p}: not a record file (record files are *.yaml in {folders})")

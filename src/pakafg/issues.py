@@ -86,6 +86,14 @@ class Issue:
         return (self.path or "", self.line or 0, self.column or 0, self.field or "", self.code)
 
 
+def did_you_mean(word: str, options, cutoff: float = 0.6) -> str:
+    """`did you mean 'x'?` for the closest of `options` to a mistyped `word`, or "" when none is close."""
+    import difflib
+
+    match = difflib.get_close_matches(word, list(options), n=1, cutoff=cutoff)
+    return f"did you mean '{match[0]}'?" if match else ""
+
+
 class PakafgError(Exception):
     """The build cannot continue (not a data problem): bad configuration, I/O."""
 

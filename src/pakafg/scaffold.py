@@ -15,8 +15,7 @@ import re
 from pathlib import Path
 
 from .issues import PakafgError
-from .read.files import read_text, record_files
-from .read.yaml import parse_text
+from .read.files import load_file, record_files, text_problem
 from .schemas import PackageSpec, TableSpec, schema_header
 
 HELP = "#|"
@@ -28,8 +27,7 @@ def existing_ids(package: PackageSpec, table: TableSpec) -> dict[str, str]:
     for file, rel in record_files(package.root, table.directory):
         if not table.group_by:
             ids.setdefault(file.stem, rel)
-        text, _ = read_text(file, rel)
-        root = parse_text(text, rel)[0] if text is not None else None
+        root, _ = load_file(file, rel)
         records = [] if root is None else root.value if root.kind == "list" else [root]
         for record in records:
             if record.kind == "mapping" and table.id_field in record.value:
@@ -216,8 +214,6 @@ def add_source(package: PackageSpec, file: Path, source_id: str | None = None, r
     byte-order mark or control characters (the rule every archived text
     follows); nothing is written when it is not.
     """
-    from .check.provenance import text_problem
-
     spec = package.tables["sources"]
     source_id = source_id or slug(Path(file).stem)
     _check_id(spec, source_id)
@@ -229,10 +225,6 @@ def add_source(package: PackageSpec, file: Path, source_id: str | None = None, r
     except OSError as exc:
         raise PakafgError(f"cannot read {file}: {exc.strerror or exc}") from None
     problem = text_problem(data)
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problem = ("encoding-error", f"is not valid UTF-8 (byte {exc.start})")
     if problem:
         raise PakafgError(f"{file} {problem[1]}: save the article's text as plain UTF-8 and try again")
     folder = package.root / spec.directory

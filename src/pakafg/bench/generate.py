@@ -76,14 +76,12 @@ def _template_root() -> Path:
 
 
 class _Writer:
-    def __init__(self, dest: Path, rng: random.Random, counts: Counts):
-        self.dest, self.rng, self.n = dest, rng, counts
-        self.files = 0
+    def __init__(self, dest: Path, rng: random.Random):
+        self.dest, self.rng = dest, rng
 
     def write(self, relative: str, lines: list[str]) -> None:
         path = self.dest / relative
         path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
-        self.files += 1
 
     def words(self, k: int) -> str:
         return " ".join(self.rng.choice(_WORDS) for _ in range(k))
@@ -120,7 +118,7 @@ def generate(dest: str | Path, records: int, seed: int = 0, sources: int | None 
         (dest / folder).mkdir(parents=True, exist_ok=True)
     shutil.copy(template / PACKAGE_FILE, dest / PACKAGE_FILE)
     shutil.copytree(template / SCHEMA_DIR, dest / SCHEMA_DIR)
-    w = _Writer(dest, rng, n)
+    w = _Writer(dest, rng)
 
     # sources: archived texts with enough unique sentences for their claims plus events' citations
     per_source = [n.claims // n.sources + (1 if i < n.claims % n.sources else 0) for i in range(n.sources)]

@@ -11,14 +11,16 @@ tells consumers how to open the CSV files as text. See README "Limits and safety
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow.compute as pc
 
 from ..issues import Issue
 from .types import TypedTable
 
-FORMULA_START = "=+-@\t\r"
-_STARTS_LIKE_A_FORMULA = r"^[=+\-@\t\r]"  # FORMULA_START as a pattern
+FORMULA_START = "=+-@\t\r"  # what a spreadsheet may take as the start of a formula
+_STARTS_LIKE_A_FORMULA = "^[" + re.escape(FORMULA_START) + "]"
 
 
 def check_formula_text(table: TypedTable) -> list[Issue]:

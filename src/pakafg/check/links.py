@@ -8,20 +8,12 @@ at them, and `superseded_by` must point at a live record.
 
 from __future__ import annotations
 
-import difflib
 
-from ..issues import Issue
+from ..issues import Issue, did_you_mean
 from ..schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, LIVE, PackageSpec
 from .types import TypedTable
 
 SUGGEST_LIMIT = 50_000  # above this many keys, no "did you mean" (it compares with every key)
-
-
-def _suggest(value: str, keys) -> str:
-    if len(keys) > SUGGEST_LIMIT:
-        return ""
-    match = difflib.get_close_matches(value, list(keys), n=1, cutoff=0.75)
-    return f"did you mean '{match[0]}'?" if match else ""
 
 
 def _issue(table: TypedTable, row: int, field: str, code: str, message: str, hint: str) -> Issue:
@@ -86,8 +78,9 @@ def check_links(spec: PackageSpec, tables: dict[str, TypedTable]) -> list[Issue]
                     continue
                 if value not in keys:
                     directory = spec.tables[target].directory
+                    near = did_you_mean(value, keys, cutoff=0.75) if len(keys) <= SUGGEST_LIMIT else ""
                     issues.append(_issue(table, row, field, "foreign-key", f"'{value}' is not a known {target} ID",
-                                         _suggest(value, keys) or f"add {directory}/{value}.yaml or fix the ID"))
+                                         near or f"add {directory}/{value}.yaml or fix the ID"))
                     continue
                 ref_status = records.status[target][keys[value]]
                 replacement = records.replaced_by[target][keys[value]]

@@ -31,6 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..issues import Issue
+from ..read.files import text_problem
 from ..schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, LIVE, PackageSpec
 from .types import TypedTable
 
@@ -202,22 +203,6 @@ def source_path(root: Path, relative: str) -> Path | None:
     return Path(target) if os.path.dirname(target) == base or target.startswith(base + os.sep) else None
 
 
-def text_problem(data: bytes) -> tuple[str, str] | None:
-    """(code, message) when archived bytes are not a plain UTF-8 text, else None."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "byte-order-mark", "starts with a UTF-8 byte-order mark"
-    control = re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", data)
-    if control:
-        return "binary-file", f"holds the control byte 0x{control.group()[0]:02x} at byte {control.start()}"
-    # the characters no record value may hold either (read/yaml.py): a C1 control such as NEL, a byte-order mark
-    # inside the text, U+FFFE/U+FFFF — a quote's span of the text is published, so they would be too
-    other = re.search(rb"\xc2[\x80-\x9f]|\xef\xbb\xbf|\xef\xbf[\xbe\xbf]", data)
-    if other:
-        char = other.group().decode("utf-8", "replace")
-        return "binary-file", f"holds U+{ord(char):04X} at byte {other.start()}"
-    return None
-
-
 def load_source_texts(spec: PackageSpec, sources: TypedTable) -> tuple[dict[str, IndexedText], list[Issue]]:
     """Read, hash-check and index every source's archived text (each exactly once)."""
     texts: dict[str, IndexedText] = {}
@@ -261,10 +246,7 @@ def load_source_texts(spec: PackageSpec, sources: TypedTable) -> tuple[dict[str,
         if bad_text:
             problem(bad_text[0], f"{relative} {bad_text[1]}", "archive the article's text as plain UTF-8 (no byte-order mark, no control characters)")
             continue
-        try:
-            texts[sid] = IndexedText.of(data.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            problem("encoding-error", f"{relative} is not valid UTF-8 (byte {exc.start})", "archive the text as UTF-8")
+        texts[sid] = IndexedText.of(data.decode("utf-8"))
     return texts, issues
 
 

@@ -16,14 +16,13 @@ A failing cell becomes null and is marked, so later checks do not report it agai
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..issues import Collector, Issue
+from ..issues import Collector, Issue, did_you_mean
 from ..read import Rows
 from ..schemas import LIST_KEYS_ID_FIELD, TableSpec
 from ..targets import arrow_type, to_pyarrow
@@ -100,11 +99,6 @@ def _parse(kind: str, text: pa.Array) -> tuple[pa.Array, pa.Array]:
     return typed, pc.and_(text.is_valid(), typed.is_null())
 
 
-def _closest(word: str, options) -> str:
-    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"did you mean '{match[0]}'? " if match else ""
-
-
 @dataclass(frozen=True)
 class Failing:
     """One constraint's verdict on a column: which cells fail it, and how to say so for one value."""
@@ -122,7 +116,7 @@ def _constraint_failures(spec: TableSpec, name: str, text: pa.Array, typed: pa.A
         allowed = ", ".join(map(str, c["enum"]))
         yield Failing(code="enum", mask=pc.invert(pc.is_in(text, pa.array([str(v) for v in c["enum"]]))),
                       message=lambda raw: f"'{raw}' is not an allowed value",
-                      hint=lambda raw: f"{_closest(raw, map(str, c['enum']))}allowed: {allowed}")
+                      hint=lambda raw: " ".join(filter(None, [did_you_mean(raw, map(str, c["enum"])), f"allowed: {allowed}"])))
     if "pattern" in c:
         slug = c["pattern"].startswith("[a-z0-9]+(-")
         yield Failing(code="pattern", mask=pc.invert(pc.match_substring_regex(text, f"^(?:{c['pattern']})$")),

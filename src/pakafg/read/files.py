@@ -16,6 +16,8 @@ from pathlib import Path, PurePosixPath
 from ..issues import Issue
 from .yaml import FORBIDDEN_CHARACTERS, describe_character, file_issue, line_col
 
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark
+
 MAX_FILE_BYTES = 1024 * 1024  # a claims file for one long article stays far below this
 RECORD_SUFFIXES = (".yaml", ".yml")
 
@@ -152,15 +154,34 @@ def read_text(file: Path, path: str) -> tuple[str | None, list[Issue]]:
         line, column = line_col(data, nul)
         return None, [file_issue("binary-file", path, "file contains NUL bytes; it is not a text file", line, column,
                              "record files are UTF-8 YAML (not UTF-16, not binary)")]
-    if data.startswith(b"\xef\xbb\xbf"):
+    if data.startswith(BOM):
         return None, [file_issue("byte-order-mark", path, "file starts with a UTF-8 byte-order mark", 1, 1, "save the file as UTF-8 without BOM")]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        line, column = line_col(data, exc.start)
         return None, [file_issue("encoding-error", path, f"byte 0x{data[exc.start]:02x} is not valid UTF-8", line, column, "save the file as UTF-8")]
     return text, []
+
+
+def text_problem(data: bytes) -> tuple[str, str] | None:
+    """(code, message) when an archived source text is not plain UTF-8 text, else None.
+
+    The characters no record value may hold (`read.yaml.FORBIDDEN_CHARACTERS`: controls, a byte-order mark
+    anywhere, non-characters) are refused here too: a quote's span of the text is published.
+    """
+    if data.startswith(BOM):
+        return "byte-order-mark", "starts with a UTF-8 byte-order mark"
+    text = data.decode("utf-8", "replace")
+    found = FORBIDDEN_CHARACTERS.search(text)
+    if found:
+        code, at = ord(found.group()), len(text[: found.start()].encode("utf-8"))
+        return "binary-file", f"holds {f'the control byte 0x{code:02x}' if code < 0x20 or code == 0x7F else f'U+{code:04X}'} at byte {at}"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return "encoding-error", f"is not valid UTF-8 (byte {exc.start})"
+    return None
 
 
 def stray_folders(spec) -> list[Issue]:

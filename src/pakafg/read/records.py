@@ -10,14 +10,13 @@ also becomes a `citations` row (the quote is the claim's evidence).
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..issues import Collector, Issue
+from ..issues import Collector, Issue, did_you_mean
 from ..schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec
 from .files import read_text
 from .yaml import Node, parse_text
@@ -130,15 +129,6 @@ class RawTable:
         for name in bad:
             self.bad.add((name, row))
         return row
-
-    def extend(self, other: RawTable) -> None:
-        offset = len(self.paths)
-        self.paths += other.paths
-        self.lines += other.lines
-        for name, column, places in self._columns:
-            column += other.values[name]
-            places += other.at[name]
-        self.bad.update((name, row + offset) for name, row in other.bad)
 
     def where(self, name: str | None, row: int) -> tuple[int, int | None]:
         """(line, column) of a field's value in row `row`, falling back to the row's start."""
@@ -285,11 +275,6 @@ class TablesOfRows(dict):
         return table
 
 
-def _closest(word: str, options) -> str:
-    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"did you mean '{match[0]}'?" if match else ""
-
-
 def _values(table: TableSpec, names: list[str], allowed: list[str], node: Node, fixed: dict[str, str], path: str,
             record_id: str | None, issues: Collector) -> tuple[dict, dict, set[str]]:
     """The text and position of each field of one mapping; unknown keys, wrong shapes and empty text reported."""
@@ -304,7 +289,7 @@ def _values(table: TableSpec, names: list[str], allowed: list[str], node: Node, 
     for key, value in mapping.items():
         if key not in allowed:
             problem("unknown-field", f"unknown field '{key}'", value, key,
-                    lambda key=key: _closest(key, allowed) or f"allowed keys: {', '.join(allowed)}")
+                    lambda key=key: did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}")
     values, at, bad = dict(fixed), {}, set()
     for name in names:
         value = mapping.get(name)
