@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .check import Validation
-from .check.provenance import QUOTING_TABLES
 from .schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, PackageSpec, TableSpec
 
 CITATIONS = "citations"
@@ -31,18 +30,19 @@ def _place_quotes(validation: Validation) -> dict[str, pa.Table]:
     tables = {name: typed.data for name, typed in validation.tables.items()}
     citations = validation.tables[CITATIONS]
     spans = validation.located.spans
+    quoting = validation.spec.quoting_tables()
     starts, ends, quotes = (list(citations.column(c)) for c in ("start", "end", "quote"))  # copies: the typed table is left as checked
     own: dict[tuple[str, str], str] = {}  # (table, record id) -> the exact quote of a record that quotes its source itself
     for row, (table, rid) in enumerate(zip(citations.column(LIST_KEYS_TABLE_FIELD), citations.column(LIST_KEYS_ID_FIELD))):
         if row in spans:
             starts[row], ends[row], quotes[row] = spans[row]
-            if table in QUOTING_TABLES:
+            if table in quoting:
                 own[(table, rid)] = quotes[row]
     data = tables[CITATIONS]
     for name, values in (("start", starts), ("end", ends), ("quote", quotes)):
         data = _with_column(data, name, values)
     tables[CITATIONS] = data
-    for name in QUOTING_TABLES:
+    for name in quoting:
         key = validation.spec.tables[name].id_field
         exact = [own.get((name, rid), quote) for rid, quote in zip(validation.tables[name].column(key), validation.tables[name].column("quote"))]
         tables[name] = _with_column(tables[name], "quote", exact)

@@ -173,6 +173,10 @@ class PackageSpec:
         spec, parent = self.tables[child], self.parent_fields(child)
         return [n for n in spec.field_names if n not in parent and not spec.computed(n)]
 
+    def quoting_tables(self) -> list[str]:
+        """Tables whose records carry their own `quote`, each also a citations row (`derived_from_<table>: true`)."""
+        return [name for name in self.tables if any(t.records.get(f"derived_from_{name}") for t in self.tables.values())]
+
     def table_of_folder(self, directory: str) -> TableSpec | None:
         return next((t for t in self.record_tables() if t.directory == directory), None)
 
@@ -231,7 +235,7 @@ _SEMVER = re.compile(r"\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?")
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 
-def _safe_relative(value) -> bool:
+def safe_relative(value) -> bool:
     """A relative path that stays inside the repository (no `..`, not absolute)."""
     return isinstance(value, str) and bool(value) and not value.startswith(("/", "\\")) and ".." not in re.split(r"[/\\]", value) \
         and not re.match(r"[A-Za-z]:", value) and "\x00" not in value
@@ -252,7 +256,7 @@ def check_metadata(metadata, path: Path) -> None:
     for i, res in enumerate(metadata["resources"], 1):
         if not isinstance(res, dict) or not isinstance(res.get("name"), str) or not _NAME.fullmatch(res["name"]):
             fail(f"resource #{i} needs a `name` of lowercase letters, digits and '_'")
-        if not _safe_relative(res.get("schema")):
+        if not safe_relative(res.get("schema")):
             fail(f"resource '{res['name']}': `schema` must be a path inside the repository")
         records = res.get("records", {})
         if not isinstance(records, dict):
@@ -262,7 +266,7 @@ def check_metadata(metadata, path: Path) -> None:
         if "parent" in records:
             if not isinstance(records.get("key"), str):
                 fail(f"resource '{res['name']}': a child table needs `records: {{parent: …, key: …}}`")
-        elif not _safe_relative(records.get("dir")):
+        elif not safe_relative(records.get("dir")):
             fail(f"resource '{res['name']}': `records: {{dir: …}}` must be a folder inside the repository")
 
 

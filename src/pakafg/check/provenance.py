@@ -32,11 +32,11 @@ from pathlib import Path
 
 from ..issues import Issue
 from ..read.files import text_problem
-from ..schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, LIVE, PackageSpec
+from ..schemas import LIST_KEYS_ID_FIELD, LIST_KEYS_TABLE_FIELD, LIVE, PackageSpec, safe_relative
 from .types import TypedTable
 
 SOURCES_DIR = "sources"
-CITED_TABLES = ("events", "claims")  # tables whose live records must cite a source
+CITED_TABLES = ("events",)  # tables whose live records must cite a source (a quoting table cites by its own quote)
 MAX_SOURCE_BYTES = 16 * 1024 * 1024  # a news article is a few KB; a book-length text still fits
 
 # 1:1 character folds (offsets unchanged): quotes, dashes, every whitespace character -> " "
@@ -195,8 +195,7 @@ def source_path(root: Path, relative: str) -> Path | None:
 
     `sources/` itself is not resolved: a symlinked sources/ leads out of the repository.
     """
-    if (not relative or "\x00" in relative or relative.startswith(("/", "\\")) or "\\" in relative
-            or re.match(r"^[A-Za-z]:", relative) or ".." in relative.split("/")):
+    if not safe_relative(relative) or "\\" in relative:  # a backslash is no separator here: refused, never guessed
         return None
     base = os.path.join(os.path.realpath(root), SOURCES_DIR)
     target = os.path.realpath(os.path.join(root, relative))
@@ -259,11 +258,12 @@ class Located:
     cited_records: set[tuple[str, str]]
 
 
-def _locate(citations: TypedTable, row: int, text: IndexedText, sid: str, relative: str | None) -> tuple[tuple[int, int] | None, Issue | None]:
-    """Find one citation's quote: its (start, end), or what is wrong."""
+def _locate(citations: TypedTable, row: int, text: IndexedText, sid: str, relative: str | None,
+            quoting: list[str]) -> tuple[tuple[int, int] | None, Issue | None]:
+    """Find one citation's quote: its (start, end), or what is wrong (at the record, for a table in `quoting`)."""
     quote, given = citations.column_value("quote", row), citations.column_value("start", row)
     record_table = citations.column_value(LIST_KEYS_TABLE_FIELD, row)
-    own = record_table in QUOTING_TABLES  # a claim's own quote: reported at the claim
+    own = record_table in quoting  # a claim's own quote: reported at the claim
     label = record_table if own else citations.spec.name
     found = text.find_all(quote, limit=2 if given is None else 10_000)
     if not found:
@@ -285,10 +285,10 @@ def _locate(citations: TypedTable, row: int, text: IndexedText, sid: str, relati
     return found[0], None
 
 
-QUOTING_TABLES = ("claims",)  # tables whose records carry their own `quote` (each also a citations row)
 
 
-def locate_quotes(citations: TypedTable, sources: TypedTable, texts: dict[str, IndexedText]) -> tuple[Located, list[Issue]]:
+def locate_quotes(citations: TypedTable, sources: TypedTable, texts: dict[str, IndexedText],
+                  quoting: list[str]) -> tuple[Located, list[Issue]]:
     """Find every citation's quote in its own source's text (never in every source)."""
     files = dict(zip(sources.column("source_id"), sources.column("file")))
     located = Located({}, set(), set())
@@ -300,7 +300,7 @@ def locate_quotes(citations: TypedTable, sources: TypedTable, texts: dict[str, I
         text = texts.get(sid)
         if text is None or not quote or ("quote", row) in citations.bad:
             continue  # unknown source (a foreign-key issue) or unreadable text (reported above)
-        span, issue = _locate(citations, row, text, sid, files.get(sid))
+        span, issue = _locate(citations, row, text, sid, files.get(sid), quoting)
         if issue:
             issues.append(issue)
         else:
@@ -312,8 +312,6 @@ def _coverage(spec: PackageSpec, tables: dict[str, TypedTable], located: Located
     """Every live event and claim cites a source; every live source is cited."""
     for name in CITED_TABLES:
         table = tables[name]
-        if name in QUOTING_TABLES:
-            continue  # a claim cites through its own quote; a missing quote is already a `required` issue
         key = table.spec.id_field
         for row, (rid, status) in enumerate(zip(table.column(key), table.column("status"))):
             if rid is not None and status == LIVE and (name, rid) not in located.cited_records:
@@ -329,7 +327,7 @@ def _coverage(spec: PackageSpec, tables: dict[str, TypedTable], located: Located
 def check_provenance(spec: PackageSpec, tables: dict[str, TypedTable]) -> tuple[Located, list[Issue]]:
     """Hashes, quotes, offsets, coverage and numbers; returns where every quote was found."""
     texts, issues = load_source_texts(spec, tables["sources"])
-    located, quote_issues = locate_quotes(tables["citations"], tables["sources"], texts)
+    located, quote_issues = locate_quotes(tables["citations"], tables["sources"], texts, spec.quoting_tables())
     issues += quote_issues
     issues += _coverage(spec, tables, located)
     issues += check_numbers(tables["claims"])
