@@ -39,7 +39,7 @@ def codes_used_in_source() -> dict[str, str]:
         found = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef):
-                names = [a.arg for a in node.args.args]
+                names = [a.arg for a in node.args.args if a.arg != "self"]  # a method is called without it
                 if "code" in names:
                     found[node.name] = names.index("code")
         return found

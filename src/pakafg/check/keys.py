@@ -26,9 +26,7 @@ def check_keys(table: TypedTable, computed: dict[str, list] | None = None) -> li
             seen[key] = row
             continue
         first = seen[key]
-        line, column = table.where(pk[-1], row)
         label = ", ".join(f"{k}={v}" for k, v in zip(pk, key))
-        issues.append(Issue(code="duplicate-id", message=f"{label} is already used at {table.raw.paths[first]}:{table.raw.lines[first]}",
-                            path=table.raw.paths[row], line=line, column=column, table=table.spec.name, record_id=str(key[0]),
-                            field=pk[-1], hint="IDs must be unique across the package; choose another or merge the records"))
+        issues.append(table.issue(row, pk[-1], "duplicate-id", f"{label} is already used at {table.raw.paths[first]}:{table.raw.lines[first]}",
+                                  "IDs must be unique across the package; choose another or merge the records", record_id=str(key[0])))
     return issues

@@ -16,12 +16,6 @@ from .types import TypedTable
 SUGGEST_LIMIT = 50_000  # above this many keys, no "did you mean" (it compares with every key)
 
 
-def _issue(table: TypedTable, row: int, field: str, code: str, message: str, hint: str) -> Issue:
-    line, column = table.where(field, row)
-    return Issue(code=code, message=message, path=table.raw.paths[row], line=line, column=column, table=table.spec.name,
-                 record_id=table.record_id(row), field=field, hint=hint)
-
-
 class Records:
     """Each record table's rows by ID, with their status (for live-ness of references)."""
 
@@ -73,31 +67,31 @@ def check_links(spec: PackageSpec, tables: dict[str, TypedTable]) -> list[Issue]
                 if value is None or (field, row) in table.bad:
                     continue
                 if own is not None and target == name and value == own[row]:
-                    issues.append(_issue(table, row, field, "self-link", f"'{value}' refers to itself",
+                    issues.append(table.issue(row, field, "self-link", f"'{value}' refers to itself",
                                          "a record cannot be its own parent or replacement; remove the self-reference"))
                     continue
                 if value not in keys:
                     directory = spec.tables[target].directory
                     near = did_you_mean(value, keys, cutoff=0.75) if len(keys) <= SUGGEST_LIMIT else ""
-                    issues.append(_issue(table, row, field, "foreign-key", f"'{value}' is not a known {target} ID",
+                    issues.append(table.issue(row, field, "foreign-key", f"'{value}' is not a known {target} ID",
                                          near or f"add {directory}/{value}.yaml or fix the ID"))
                     continue
                 ref_status = records.status[target][keys[value]]
                 replacement = records.replaced_by[target][keys[value]]
                 if field == "superseded_by":
                     if ref_status != LIVE:
-                        issues.append(_issue(table, row, field, "dead-reference", f"superseded_by points at '{value}', which is {ref_status}",
+                        issues.append(table.issue(row, field, "dead-reference", f"superseded_by points at '{value}', which is {ref_status}",
                                              f"point at the live record that replaced it ({replacement or 'none'})"))
                 elif status[row] == LIVE and ref_status == "withdrawn":
-                    issues.append(_issue(table, row, field, "dead-reference", f"'{value}' is withdrawn", "refer to a live record instead"))
+                    issues.append(table.issue(row, field, "dead-reference", f"'{value}' is withdrawn", "refer to a live record instead"))
                 elif status[row] == LIVE and ref_status == "superseded":
-                    issues.append(_issue(table, row, field, "dead-reference", f"'{value}' is superseded by '{replacement}'",
+                    issues.append(table.issue(row, field, "dead-reference", f"'{value}' is superseded by '{replacement}'",
                                          f"use '{replacement}'"))
         if LIST_KEYS_TABLE_FIELD in table.spec.field_names:  # polymorphic reference (citations)
             pairs = zip(table.column(LIST_KEYS_TABLE_FIELD), table.column(LIST_KEYS_ID_FIELD))
             for row, (target, rid) in enumerate(pairs):
                 if target in records.index and rid is not None and rid not in records.index[target]:
-                    issues.append(_issue(table, row, LIST_KEYS_ID_FIELD, "foreign-key", f"'{rid}' is not a known {target} ID",
+                    issues.append(table.issue(row, LIST_KEYS_ID_FIELD, "foreign-key", f"'{rid}' is not a known {target} ID",
                                          "cite from within an existing record"))
     return issues + _cycles(spec, tables, records)
 
@@ -123,7 +117,7 @@ def _cycles(spec: PackageSpec, tables: dict[str, TypedTable], records: Records) 
                 if node is not None and node in seen:
                     loop = path[path.index(node):] + [node]
                     if len(loop) > 2:  # length-1 loops are reported as self-links
-                        issues.append(_issue(tables[name], keys[node], field, "parent-cycle", f"{field} chain loops: {' -> '.join(loop)}",
+                        issues.append(tables[name].issue(keys[node], field, "parent-cycle", f"{field} chain loops: {' -> '.join(loop)}",
                                              "one of these records must not have this parent"))
                 done.update(path)
     return issues

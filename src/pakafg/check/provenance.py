@@ -184,12 +184,6 @@ def fold(text: str) -> str:
     return text.strip()
 
 
-def _issue(table: TypedTable, row: int, field: str | None, code: str, message: str, hint: str, label: str | None = None) -> Issue:
-    line, column = table.where(field, row)
-    return Issue(code=code, message=message, path=table.raw.paths[row], line=line, column=column, table=label or table.spec.name,
-                 field=field, record_id=table.record_id(row), hint=hint)
-
-
 def source_path(root: Path, relative: str) -> Path | None:
     """The archived file's real path if it stays inside <root>/sources/ (no .., absolute path, NUL or symlink out).
 
@@ -211,7 +205,7 @@ def load_source_texts(spec: PackageSpec, sources: TypedTable) -> tuple[dict[str,
             continue
 
         def problem(code: str, message: str, hint: str, field: str = "file") -> None:
-            issues.append(_issue(sources, row, field, code, message, hint))
+            issues.append(sources.issue(row, field, code, message, hint))
 
         path = source_path(spec.root, relative)
         if path is None:
@@ -269,22 +263,21 @@ def _locate(citations: TypedTable, row: int, text: IndexedText, sid: str, relati
     if not found:
         at, passage, difference = text.closest(quote)
         hint = f'closest passage at {at}: "{passage}"' + (f"; {difference}" if difference else "")
-        return None, _issue(citations, row, "quote", "quote-not-found", f"quote not found in source '{sid}' ({relative})", hint, label)
+        return None, citations.issue(row, "quote", "quote-not-found", f"quote not found in source '{sid}' ({relative})", hint,
+                                     table=label)
     if given is not None:
         match = [span for span in found if span[0] == given]
         if not match:
             starts = ", ".join(str(s) for s, _ in found[:5])
-            return None, _issue(citations, row, "start", "quote-offset-mismatch", f"start {given} does not point at the quote in '{sid}'",
-                                f"the quote starts at {starts}; write one of these or leave `start` out", label)
+            return None, citations.issue(row, "start", "quote-offset-mismatch", f"start {given} does not point at the quote in '{sid}'",
+                                         f"the quote starts at {starts}; write one of these or leave `start` out", table=label)
         return match[0], None
     if len(found) > 1:
         first, second = found[0][0], found[1][0]
         how = "quote more words so it occurs only once" if own else f"add `start: {first}` (or {second}) to choose one"
-        return None, _issue(citations, row, "quote", "quote-ambiguous", f"quote occurs more than once in source '{sid}' (at {first} and {second})",
-                            how, label)
+        return None, citations.issue(row, "quote", "quote-ambiguous",
+                                     f"quote occurs more than once in source '{sid}' (at {first} and {second})", how, table=label)
     return found[0], None
-
-
 
 
 def locate_quotes(citations: TypedTable, sources: TypedTable, texts: dict[str, IndexedText],
@@ -315,12 +308,12 @@ def _coverage(spec: PackageSpec, tables: dict[str, TypedTable], located: Located
         key = table.spec.id_field
         for row, (rid, status) in enumerate(zip(table.column(key), table.column("status"))):
             if rid is not None and status == LIVE and (name, rid) not in located.cited_records:
-                yield _issue(table, row, key, "uncited-record", f"'{rid}' cites no source",
+                yield table.issue(row, key, "uncited-record", f"'{rid}' cites no source",
                              "add `citations: [{source_id: …, quote: …}]` with the words it rests on")
     sources = tables["sources"]
     for row, (sid, status) in enumerate(zip(sources.column("source_id"), sources.column("status"))):
         if sid is not None and status == LIVE and sid not in located.cited_sources:
-            yield _issue(sources, row, "source_id", "source-not-cited", f"no record cites source '{sid}'",
+            yield sources.issue(row, "source_id", "source-not-cited", f"no record cites source '{sid}'",
                          f"code at least one claim from it in tables/claims/{sid}.yaml, or withdraw it")
 
 
@@ -453,6 +446,6 @@ def check_numbers(claims: TypedTable) -> list[Issue]:
             stated = numbers_in(quote) if stated is None else stated
             if float(value) not in stated:
                 shown = ", ".join(f'{_show(n)} (from "{words}")' for n, words in sorted(stated.items())) or "none"
-                issues.append(_issue(claims, row, name, "number-not-in-quote", f"{_show(value)} does not appear in the quote",
+                issues.append(claims.issue(row, name, "number-not-in-quote", f"{_show(value)} does not appear in the quote",
                                      f"numbers in the quote: {shown}; quote the words that state it"))
     return issues

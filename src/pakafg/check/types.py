@@ -69,6 +69,12 @@ class TypedTable:
     def record_id(self, row: int) -> str | None:
         return _record_id(self.spec, self.raw, row)
 
+    def issue(self, row: int, field: str | None, code: str, message: str, hint: str, **more) -> Issue:
+        """An issue at row `row`'s `field`: its file, line and column, this table and the record's ID (`more` overrides)."""
+        line, column = self.where(field, row)
+        return Issue(**{"code": code, "message": message, "path": self.raw.paths[row], "line": line, "column": column,
+                        "table": self.spec.name, "record_id": self.record_id(row), "field": field, "hint": hint, **more})
+
 
 def _rows(mask) -> np.ndarray:
     """Row indices where a boolean Arrow array is true (null counts as false)."""
