@@ -21,7 +21,7 @@ from pakafg.versioning.diff import diff
 from pakafg.versioning.release import release
 from pakafg.versioning.versions import development_version, next_version, parse_version, version_bump
 
-from conftest import REPO, edit, make_package
+from conftest import FIXTURE_VERSION, REPO, edit, make_package
 
 GIT_ENV = ["-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"]
 
@@ -193,6 +193,7 @@ def _cut(repo: Path, bump: str | None = None):
 
 
 def test_release_cycle_without_tags(repo, tmp_path):
+    assert FIXTURE_VERSION == "0.1.0"  # every version below follows from the fixture's own, never the repository's
     first = _cut(repo)  # the first release takes the version datapackage.yaml holds
     manifest = json.loads(first.manifest.read_text())
     files = _tree(first.path)
